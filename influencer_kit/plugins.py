@@ -1,0 +1,101 @@
+"""Finding plugins: the plugin manager, the registry of components, and their Hydra configs.
+
+`python -m influencer_kit.plugins` lists every installed component, its options and whether its
+model weights are present.
+"""
+from __future__ import annotations
+
+import dataclasses
+from functools import lru_cache
+
+import pluggy
+from hydra.core.config_store import ConfigStore
+
+from influencer_kit import PROJECT, hookspecs
+from influencer_kit.components import CORE_CONFIGS, KINDS, Component
+
+
+class PluginError(RuntimeError):
+    """A plugin is broken: a duplicate name, an unknown kind, a misspelt hook."""
+
+
+def get_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
+    """A fresh plugin manager with every plugin of the `influencer_kit` entry-point group loaded."""
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    if load_entry_points:
+        pm.load_setuptools_entrypoints(PROJECT)
+    pm.check_pending()
+    return pm
+
+
+def collect_components(pm: pluggy.PluginManager) -> dict[tuple[str, str], Component]:
+    """Every component of every plugin, keyed by (kind, name); duplicates and bad kinds are errors."""
+    found: dict[tuple[str, str], Component] = {}
+    owner: dict[tuple[str, str], str] = {}
+    for impl in pm.hook.ik_components.get_hookimpls():
+        plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
+        for comp in impl.function() or []:
+            if comp.kind not in KINDS:
+                raise PluginError(f"plugin {plugin_name!r}: unknown kind {comp.kind!r} (valid: {KINDS})")
+            key = (comp.kind, comp.name)
+            if key in found:
+                raise PluginError(
+                    f"{comp.kind} {comp.name!r} is offered by both {owner[key]!r} and {plugin_name!r}"
+                )
+            if not dataclasses.is_dataclass(comp.config):
+                raise PluginError(f"{comp.kind} {comp.name!r}: config must be a dataclass")
+            found[key], owner[key] = comp, plugin_name
+    return found
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[tuple[str, str], Component]:
+    """The installed components (loaded once per process)."""
+    return collect_components(get_plugin_manager())
+
+
+def get_component(kind: str, name: str) -> Component:
+    """The component of that kind and name, or an error listing the valid names."""
+    comps = registry()
+    if (kind, name) not in comps:
+        valid = sorted(n for k, n in comps if k == kind)
+        raise PluginError(f"no {kind} named {name!r}; installed: {', '.join(valid)}")
+    return comps[(kind, name)]
+
+
+def build(kind: str, cfg) -> object:
+    """Instantiate the component a config node selects, passing its fields as keyword arguments."""
+    comp = get_component(kind, cfg.name)
+    core = {f.name for f in dataclasses.fields(CORE_CONFIGS[kind])}
+    params = {k: v for k, v in dict(cfg).items() if k not in core}
+    return comp.factory(**params)
+
+
+def register_configs(comps: dict[tuple[str, str], Component] | None = None) -> None:
+    """Store each component's config dataclass in Hydra's ConfigStore as `<kind>=<name>`."""
+    cs = ConfigStore.instance()
+    for (kind, name), comp in (comps if comps is not None else registry()).items():
+        cs.store(group=kind, name=name, node=comp.config(name=name))
+
+
+def describe() -> str:
+    """A table of the installed components, their options and weights."""
+    lines = []
+    for kind in KINDS:
+        lines.append(f"{kind}:")
+        for (k, name), comp in sorted(registry().items()):
+            if k != kind:
+                continue
+            opts = ", ".join(
+                f"{f.name}={f.default!r}" for f in dataclasses.fields(comp.config) if f.name != "name"
+            )
+            weights = "weights present" if comp.weights_present() else "WEIGHTS MISSING"
+            lines.append(f"  {name:<14} {weights:<16} {comp.description}")
+            if opts:
+                lines.append(f"  {'':<14} options: {opts}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(describe())
