@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import lru_cache
+from typing import Any, Mapping
 
 import pluggy
 from hydra.core.config_store import ConfigStore
@@ -64,9 +65,10 @@ def get_component(kind: str, name: str) -> Component:
     return comps[(kind, name)]
 
 
-def build(kind: str, cfg) -> object:
-    """Instantiate the component a config node selects, passing its fields as keyword arguments."""
-    comp = get_component(kind, cfg.name)
+def build(kind: str, cfg: Mapping[str, Any]) -> Any:
+    """Instantiate the component a config node (or dict) selects, passing the component's own
+    fields as keyword arguments (the fields every component of the kind shares stay with the core)."""
+    comp = get_component(kind, cfg["name"])
     core = {f.name for f in dataclasses.fields(CORE_CONFIGS[kind])}
     params = {k: v for k, v in dict(cfg).items() if k not in core}
     return comp.factory(**params)

@@ -9,7 +9,7 @@ import numpy as np
 from influencer_kit import hookimpl
 from influencer_kit.components import Component, EmbedderConfig, Face
 from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir
-from influencer_kit_plugins._tensorflow import quiet_tensorflow
+from influencer_kit.quiet import quiet_libraries
 
 
 @dataclass
@@ -30,7 +30,7 @@ class DeepFaceEmbedder:
 
     def fit(self) -> "DeepFaceEmbedder":
         use_weights_dir(self.weights_dir)
-        quiet_tensorflow()
+        quiet_libraries()
         from deepface import DeepFace
 
         try:

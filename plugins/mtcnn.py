@@ -8,7 +8,7 @@ import numpy as np
 
 from influencer_kit import hookimpl
 from influencer_kit.components import Component, DetectorConfig, Face
-from influencer_kit_plugins._tensorflow import quiet_tensorflow
+from influencer_kit.quiet import quiet_libraries
 
 
 @dataclass
@@ -24,7 +24,7 @@ class MTCNNDetector:
         self.batch_size = batch_size
 
     def fit(self) -> "MTCNNDetector":
-        quiet_tensorflow()
+        quiet_libraries()
         from mtcnn import MTCNN
 
         self.model_ = MTCNN()

@@ -9,7 +9,7 @@ import numpy as np
 from influencer_kit import hookimpl
 from influencer_kit.components import Component, DetectorConfig, Face
 from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
-from influencer_kit_plugins._tensorflow import quiet_tensorflow
+from influencer_kit.quiet import quiet_libraries
 
 
 def _weights_file() -> str:
@@ -32,7 +32,7 @@ class RetinaFaceDetector:
 
     def fit(self) -> "RetinaFaceDetector":
         use_weights_dir(self.weights_dir)
-        quiet_tensorflow()
+        quiet_libraries()
         from retinaface import RetinaFace
 
         try:

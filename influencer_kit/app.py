@@ -1,0 +1,36 @@
+"""The job a Hydra task runs: the pipeline inside an MLflow run, then a short summary."""
+from __future__ import annotations
+
+import logging
+
+from omegaconf import DictConfig
+
+from influencer_kit import pipeline, tracking
+from influencer_kit.quiet import quiet_libraries
+from influencer_kit.run_metrics import run_metrics
+
+log = logging.getLogger("influencer_kit")
+
+
+def main_task(cfg: DictConfig) -> float | None:
+    """Run one job and return its sweep objective (silhouette when defined)."""
+    quiet_libraries()
+    with tracking.job_run(cfg) as run:
+        result = pipeline.run(cfg)
+        metrics = run_metrics(result, cfg)
+        tracking.log_result(result, cfg, metrics)
+    print(summary(result, metrics, run))
+    return metrics.get("silhouette")
+
+
+def summary(result: pipeline.Result, metrics: dict[str, float], run) -> str:
+    """What happened, in a few lines."""
+    counts = result.videos["status"].value_counts()
+    lines = [
+        f"rows: {len(result.videos)}  " + "  ".join(f"{s}: {n}" for s, n in counts.items()),
+        f"influencers: {len(result.metrics)} (ranked: {len(result.ranked)})",
+        f"outputs: {result.output_dir}",
+    ]
+    if run is not None:
+        lines.append(f"mlflow run: {run.info.run_id} (experiment {run.info.experiment_id})")
+    return "\n".join(lines)

@@ -1,0 +1,112 @@
+"""The whole job, stage by stage: spreadsheet -> videos -> frames -> faces -> embeddings -> people
+-> influencers -> ranking -> files. `run(cfg)` is what the CLI, the tests and the benchmarks call."""
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from influencer_kit import plugins, ranking
+from influencer_kit.cache import FaceCache
+from influencer_kit.demo import build_demo
+from influencer_kit.executor import FaceSettings, analyse_all
+from influencer_kit.faces import VideoFaces
+from influencer_kit.fetch import Fetched, FetchConfig, fetch_all
+from influencer_kit.outputs import write_outputs
+from influencer_kit.people import Appearance, cluster_appearances, group_within_video, identify
+from influencer_kit.sheet import Sheet, read_sheet
+from influencer_kit.videos_table import build_videos_table, ranking_input
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Result:
+    """What a run produced: the three tables, the people, and how it went."""
+
+    sheet: Sheet
+    videos: pd.DataFrame  # ProcessedVideos, one row per input row
+    metrics: pd.DataFrame  # PerformanceMetrics, one row per influencer
+    ranked: pd.DataFrame  # Ranked_Influencers, best first
+    unranked: pd.DataFrame  # influencers below ranking.min_videos
+    appearances: list[Appearance]
+    faces: dict[str, VideoFaces]
+    cache: FaceCache
+    output_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def timed(timings: dict[str, float], stage: str):
+    start = time.perf_counter()
+    log.info("%s ...", stage)
+    yield
+    timings[stage] = time.perf_counter() - start
+
+
+def input_path(cfg: DictConfig) -> Path:
+    """The spreadsheet to read: `data.path`, or the demo set built on the fly."""
+    if cfg.data.path:
+        return Path(cfg.data.path).expanduser().resolve()
+    return build_demo(Path(cfg.cache.dir).expanduser() / "demo")
+
+
+def run(cfg: DictConfig) -> Result:
+    """Run every stage; a bad row never stops the others, a bad spreadsheet stops before any work."""
+    timings: dict[str, float] = {}
+    out = Path(cfg.output.dir).expanduser().resolve()
+    cache_root = Path(cfg.cache.dir).expanduser().resolve()
+    progress = bool(cfg.output.progress)
+
+    with timed(timings, "read spreadsheet"):
+        sheet = read_sheet(input_path(cfg), cfg.data.sheet, cfg.data.url_column,
+                           cfg.data.performance_column, cfg.data.label_column)
+    with timed(timings, "download"):
+        fetched = fetch_all([(r.row, r.url) for r in sheet.rows], sheet.path.parent, cache_root,
+                            FetchConfig.of(OmegaConf.to_container(cfg.fetch)), progress=progress)
+    with timed(timings, "faces"):
+        settings = FaceSettings(
+            detector=OmegaConf.to_container(cfg.detector),
+            embedder=OmegaConf.to_container(cfg.embedder),
+            frames_per_video=int(cfg.frames_per_video),
+        )
+        analysed, cache = analyse_all(unique_videos(fetched), settings, cache_root,
+                                      int(cfg.executor.workers), progress)
+    with timed(timings, "people"):
+        faces = {sha: r for sha, r in analysed.items() if isinstance(r, VideoFaces)}
+        appearances = find_people(fetched, faces, cfg)
+    with timed(timings, "ranking"):
+        videos = build_videos_table(sheet, fetched, analysed, appearances)
+        metrics = ranking.performance_metrics(ranking_input(sheet, videos), cfg.ranking)
+        ranked, unranked = ranking.rank(metrics, cfg.ranking)
+    result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings)
+    with timed(timings, "write outputs"):
+        write_outputs(result, cfg)
+    return result
+
+
+def unique_videos(fetched: list[Fetched]) -> dict[str, Path]:
+    """Each distinct video (by content) once, in order of first row."""
+    videos: dict[str, Path] = {}
+    for f in fetched:
+        if f.sha256 and f.sha256 not in videos:
+            videos[f.sha256] = f.path
+    return videos
+
+
+def find_people(fetched: list[Fetched], faces: dict[str, VideoFaces], cfg: DictConfig) -> list[Appearance]:
+    """Appearances of every video in row order, each labelled with its influencer id."""
+    appearances: list[Appearance] = []
+    for sha in unique_videos(fetched):
+        if sha in faces and len(faces[sha].faces):
+            vf = faces[sha]
+            appearances += group_within_video(sha, vf.embeddings, [f.area for f in vf.faces],
+                                              float(cfg.people.within_video_distance))
+    clusterer = plugins.build("cluster", cfg.cluster)
+    identify(appearances, cluster_appearances(appearances, clusterer))
+    return appearances

@@ -1,0 +1,77 @@
+"""From people to influencers: the ProcessedVideos table, one row per input row, none dropped."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pandas as pd
+
+from influencer_kit.faces import VideoFaces
+from influencer_kit.fetch import Fetched
+from influencer_kit.people import Appearance
+from influencer_kit.sheet import Sheet
+
+CONTRACT_COLUMNS = ["row", "status", "error", "video_sha256", "duplicate_of", "frames_sampled",
+                    "faces_detected", "influencer", "influencers"]
+EXTRA_COLUMNS = ["source", "counted", "influencer_faces"]
+
+
+def people_in_video(appearances: list[Appearance]) -> list[tuple[str, int, int]]:
+    """(person, detections, area) per person of one video, most present first. A person split into
+    two groups inside the video but joined across videos counts once, with both groups' faces."""
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for a in appearances:
+        totals[a.person][0] += a.detections
+        totals[a.person][1] += a.area
+    return sorted(((p, d, area) for p, (d, area) in totals.items()), key=lambda t: (t[1], t[2]), reverse=True)
+
+
+def build_videos_table(sheet: Sheet, fetched: list[Fetched], analysed: dict[str, VideoFaces | str],
+                       appearances: list[Appearance]) -> pd.DataFrame:
+    """Every input column unchanged, then the contract's columns, then `source` (which rule fetched
+    the video), `counted` (whether the row's performance counts toward its influencer's
+    statistics) and `influencer_faces` (detections of the main person). A repeat of an earlier row's video bytes is not counted again."""
+    by_video: dict[str, list[Appearance]] = defaultdict(list)
+    for a in appearances:
+        by_video[a.video].append(a)
+    first_row: dict[str, int] = {}
+    records = []
+    for row, got in zip(sheet.rows, fetched):
+        record = {"row": row.row, "status": got.status, "error": got.error, "video_sha256": got.sha256 or "",
+                  "duplicate_of": "", "frames_sampled": 0, "faces_detected": 0, "influencer": "",
+                  "influencers": "", "source": got.source, "counted": False, "influencer_faces": 0}
+        if got.sha256:
+            duplicate = got.sha256 in first_row
+            first = first_row.setdefault(got.sha256, row.row)
+            record["duplicate_of"] = first if duplicate else ""
+            fill_from_faces(record, row.url, analysed[got.sha256], by_video[got.sha256], row.performance_error)
+            record["counted"] = record["status"] == "ok" and not duplicate
+        records.append(record)
+    extra = pd.DataFrame.from_records(records, columns=CONTRACT_COLUMNS + EXTRA_COLUMNS)
+    return pd.concat([sheet.table.reset_index(drop=True), extra], axis=1)
+
+
+def fill_from_faces(record: dict, url: str, result: VideoFaces | str, appearances: list[Appearance],
+                    performance_error: str) -> None:
+    """Status, counts and people of a row whose video was fetched."""
+    if isinstance(result, str):
+        record.update(status="decode_error", error=f"{url}: not a playable video ({result})")
+        return
+    record.update(frames_sampled=len(result.frame_indices), faces_detected=len(result.faces))
+    people = people_in_video(appearances)
+    if not people:
+        record.update(status="no_face", error=f"no face found in {len(result.frame_indices)} sampled frames")
+        return
+    record.update(influencer=people[0][0], influencers=";".join(p for p, _, _ in people),
+                  influencer_faces=people[0][1])
+    if performance_error:
+        record.update(status="invalid_performance", error=f"{performance_error}; left out of the statistics")
+
+
+def ranking_input(sheet: Sheet, videos: pd.DataFrame) -> pd.DataFrame:
+    """What the ranking stage needs per row: influencer, parsed performance, counted, faces."""
+    return pd.DataFrame({
+        "influencer": videos["influencer"],
+        "performance": [r.performance for r in sheet.rows],
+        "counted": videos["counted"],
+        "faces": videos["influencer_faces"],
+    })
