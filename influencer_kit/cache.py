@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from influencer_kit.atomic import write_atomic
+
 from influencer_kit.faces import FaceRecord, VideoFaces
 
 
@@ -89,15 +91,3 @@ class FaceCache:
         log = self.dir / "computed.jsonl"
         return [json.loads(line)["sha256"] for line in log.read_text().splitlines()] if log.exists() else []
 
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old content or the new, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -9,7 +9,8 @@ import pandas as pd
 import skimage.data
 from matplotlib import cbook
 
-from influencer_kit.videos import atomic_path, blank_clip, face_clip, load_rgb, write_video
+from influencer_kit.atomic import atomic_path
+from influencer_kit.videos import blank_clip, face_clip, load_rgb, write_video
 
 N_FRAMES = 36
 BROKEN_BYTES = b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>gone</body></html>\n"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from openpyxl import Workbook
 
-from influencer_kit.cache import write_atomic
+from influencer_kit.atomic import write_atomic
 
 if TYPE_CHECKING:
     from influencer_kit.pipeline import Result

@@ -1,15 +1,14 @@
 """Build test and demo videos from still photos: moving faces over synthetic backgrounds."""
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from itertools import chain
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from influencer_kit.atomic import atomic_path
 
 MAIN_SCALE = 0.6  # height of the first (main) photo, as a fraction of the frame height
 SIDE_SCALE = 0.3  # height of every further photo
@@ -31,17 +30,6 @@ def load_rgb(path: str | Path) -> np.ndarray:
         over_white = img[:, :, :3].astype(np.float32) * alpha + 255.0 * (1.0 - alpha)
         return cv2.cvtColor(over_white.round().astype(np.uint8), cv2.COLOR_BGR2RGB)
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield an unused temp path beside `path` (same suffix); on success move it onto `path`."""
-    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:12]}.tmp{path.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_video(path: Path, frames: Iterable[np.ndarray], fps: float = 10.0) -> Path:
