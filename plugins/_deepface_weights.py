@@ -26,10 +26,9 @@ class MissingWeightsError(RuntimeError):
 def missing_weights(what: str, files: list[str], cause: BaseException) -> MissingWeightsError:
     """An error naming the missing files and where to put them."""
     folder = weights_folder()
-    absent = [f for f in files if not (folder / f).exists()] or files
     return MissingWeightsError(
-        f"{what} could not load its weights ({type(cause).__name__}: {cause}). "
-        f"Missing file(s): {', '.join(absent)}. On a connected machine they download on first use; "
+        f"{what} could not load its weights ({type(cause).__name__}: {str(cause)[:300]}). "
+        f"Missing file (one of): {', '.join(files)}. On a connected machine they download on first use; "
         f"otherwise copy them into {folder} (or set `weights_dir=` on the component to the folder "
         f"that holds .deepface/weights)."
     )

@@ -8,8 +8,28 @@ import numpy as np
 
 from influencer_kit import hookimpl
 from influencer_kit.components import Component, EmbedderConfig, Face
-from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir
+from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
 from influencer_kit.quiet import quiet_libraries
+
+
+# The stem of each model's weights file; the extension depends on deepface's backend (.h5, .onnx, .pth).
+WEIGHT_STEMS = {
+    "VGG-Face": "vgg_face_weights", "Facenet": "facenet_weights", "Facenet512": "facenet512_weights",
+    "OpenFace": "openface_weights", "DeepFace": "VGGFace2_DeepFace_weights_val-0.9034",
+    "DeepID": "deepid", "ArcFace": "arcface_weights", "SFace": "face_recognition_sface_2021dec",
+    "GhostFaceNet": "ghostfacenet_v1", "Dlib": "dlib_face_recognition_resnet_model_v1",
+}
+
+
+def weight_files(model_name: str) -> list[str]:
+    """The files deepface may load for this model, one per backend."""
+    stem = WEIGHT_STEMS.get(model_name, model_name.lower())
+    return [f"{stem}{ext}" for ext in (".h5", ".onnx", ".pth", ".dat")]
+
+
+def weights_present(model_name: str = "Facenet512") -> bool:
+    folder = weights_folder()
+    return folder.is_dir() and any(p.name.startswith(WEIGHT_STEMS.get(model_name, "?")) for p in folder.iterdir())
 
 
 @dataclass
@@ -36,7 +56,7 @@ class DeepFaceEmbedder:
         try:
             DeepFace.build_model(task="facial_recognition", model_name=self.model_name)
         except Exception as err:  # deepface raises ValueError/OSError when gdown cannot fetch
-            raise missing_weights(f"deepface model {self.model_name}", [str(err).split("/")[-1]], err) from err
+            raise missing_weights(f"deepface model {self.model_name}", weight_files(self.model_name), err) from err
         self.represent_ = DeepFace.represent
         return self
 
@@ -64,5 +84,6 @@ def ik_components() -> list[Component]:
             factory=DeepFaceEmbedder,
             config=DeepFaceConfig,
             description="deepface recognition models by name (weights download on first use)",
+            weights_present=weights_present,
         )
     ]

@@ -35,6 +35,7 @@ class DlibEmbedder:
     def embed(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
         if not faces:
             return np.zeros((0, 128), dtype=np.float32)
+        frame = np.ascontiguousarray(frame)  # dlib refuses views such as crops or flips
         shapes = self.dlib_.full_object_detections()
         for face in faces:
             x, y, w, h = face.box

@@ -1,0 +1,75 @@
+"""`check_component`: the one conformance test every detector, embedder and clusterer must pass,
+built-in or third-party (like scikit-learn's `check_estimator`)."""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from influencer_kit.components import CORE_CONFIGS, Component, Face
+
+
+def default_config(component: Component) -> dict:
+    """The component's default config as a dict, the way the core hands it to `plugins.build`."""
+    return dataclasses.asdict(component.config(name=component.name))
+
+
+def build_default(component: Component):
+    core = {f.name for f in dataclasses.fields(CORE_CONFIGS[component.kind])}
+    return component.factory(**{k: v for k, v in default_config(component).items() if k not in core})
+
+
+def check_config(component: Component) -> None:
+    base = CORE_CONFIGS[component.kind]
+    assert issubclass(component.config, base), f"{component.name}: config must subclass {base.__name__}"
+    assert component.config().name == component.name, f"{component.name}: config's default name differs"
+
+
+def check_clusterer(clusterer) -> None:
+    """Three well separated blobs come back as three groups, labels are ints, reruns agree."""
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 128) * 3.0
+    X = np.concatenate([c + rng.normal(0, 0.02, (5, 128)) for c in centres])
+    labels = np.asarray(clusterer.fit_predict(X))
+    assert labels.shape == (15,) and np.issubdtype(labels.dtype, np.integer), "one int label per row"
+    groups = [set(labels[i * 5 : (i + 1) * 5].tolist()) for i in range(3)]
+    assert all(len(g) == 1 and -1 not in g for g in groups), f"blobs split or noise: {labels}"
+    assert len(set().union(*groups)) == 3, f"blobs merged: {labels}"
+    assert np.array_equal(labels, np.asarray(clusterer.fit_predict(X))), "not deterministic"
+
+
+def check_detector(detector, image: np.ndarray) -> list[Face]:
+    """A real face photo gives at least one face inside the frame; a blank frame gives none."""
+    found = detector.fit().detect([image, np.zeros_like(image)])
+    assert len(found) == 2, "one list of faces per frame"
+    faces, blank = found
+    assert faces and all(isinstance(f, Face) for f in faces), "no face found in a face photo"
+    for f in faces:
+        x, y, w, h = f.box
+        assert w > 0 and h > 0 and x < image.shape[1] and y < image.shape[0], f"box outside frame: {f.box}"
+        assert 0.0 <= f.confidence <= 1.0, f"confidence {f.confidence} not in [0, 1]"
+    assert not [f for f in blank if f.confidence >= 0.9], "confident face found in a blank frame"
+    return faces
+
+
+def check_embedder(embedder, image: np.ndarray, face: Face) -> None:
+    """One finite row per face; the same face twice embeds identically; no face gives no row."""
+    embedder.fit()
+    vectors = np.asarray(embedder.embed(image, [face, face]))
+    assert vectors.ndim == 2 and vectors.shape[0] == 2 and vectors.shape[1] > 0, f"shape {vectors.shape}"
+    assert np.isfinite(vectors).all(), "non-finite embedding"
+    assert np.allclose(vectors[0], vectors[1], atol=1e-4), "same face, different embeddings"
+    assert len(embedder.embed(image, [])) == 0, "rows for no faces"
+
+
+def check_component(component: Component, image: np.ndarray, face: Face | None = None) -> None:
+    """Run the checks for the component's kind. `image` is an RGB photo with one clear face and
+    `face` its box (needed for embedders)."""
+    check_config(component)
+    instance = build_default(component)
+    if component.kind == "cluster":
+        check_clusterer(instance)
+    elif component.kind == "detector":
+        check_detector(instance, image)
+    else:
+        check_embedder(instance, image, face)

@@ -1,0 +1,38 @@
+"""An influencer-kit plugin in one file: dlib's Chinese Whispers graph clustering as `cluster=chinese_whispers`.
+
+Install it (`pip install ./tests/example_plugin`) and run
+`python -m influencer_kit cluster=chinese_whispers cluster.threshold=0.5`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from influencer_kit import hookimpl
+from influencer_kit.components import ClusterConfig, Component
+
+
+@dataclass
+class ChineseWhispersConfig(ClusterConfig):
+    name: str = "chinese_whispers"
+    threshold: float = 0.5  # embeddings closer than this are linked in the graph
+
+
+class ChineseWhispersClusterer:
+    """Links every pair closer than `threshold`, then lets labels spread along the links."""
+
+    def __init__(self, threshold: float = 0.5) -> None:
+        self.threshold = threshold
+
+    def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        import dlib
+
+        vectors = [dlib.vector(row.astype(float).tolist()) for row in np.asarray(X)]
+        return np.asarray(dlib.chinese_whispers_clustering(vectors, self.threshold), dtype=int)
+
+
+@hookimpl
+def ik_components() -> list[Component]:
+    return [Component(kind="cluster", name="chinese_whispers", factory=ChineseWhispersClusterer,
+                      config=ChineseWhispersConfig, description="Chinese Whispers (dlib), an example plugin")]
