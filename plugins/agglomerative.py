@@ -13,13 +13,13 @@ from influencer_kit.components import ClusterConfig, Component
 @dataclass
 class AgglomerativeConfig(ClusterConfig):
     name: str = "agglomerative"
-    distance_threshold: float = 0.5
+    distance_threshold: float = 0.6
     linkage: str = "average"
     metric: str = "euclidean"
 
 
 class AgglomerativeClusterer:
-    def __init__(self, distance_threshold: float = 0.5, linkage: str = "average", metric: str = "euclidean") -> None:
+    def __init__(self, distance_threshold: float = 0.6, linkage: str = "average", metric: str = "euclidean") -> None:
         self.distance_threshold = distance_threshold
         self.linkage = linkage
         self.metric = metric

@@ -15,13 +15,13 @@ class HDBSCANConfig(ClusterConfig):
     name: str = "hdbscan"
     min_cluster_size: int = 2
     min_samples: int = 1
-    cluster_selection_epsilon: float = 0.4
+    cluster_selection_epsilon: float = 0.6
     metric: str = "euclidean"
 
 
 class HDBSCANClusterer:
     def __init__(self, min_cluster_size: int = 2, min_samples: int = 1,
-                 cluster_selection_epsilon: float = 0.4, metric: str = "euclidean") -> None:
+                 cluster_selection_epsilon: float = 0.6, metric: str = "euclidean") -> None:
         self.min_cluster_size = min_cluster_size
         self.min_samples = min_samples
         self.cluster_selection_epsilon = cluster_selection_epsilon
