@@ -58,9 +58,8 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def serve_folder():
-    """Serve a folder over HTTP on 127.0.0.1; returns the base URL."""
+def _folder_server():
+    """Serve a folder over HTTP on 127.0.0.1; `start(folder)` returns the base URL."""
     servers = []
 
     def start(folder: Path) -> str:
@@ -74,3 +73,7 @@ def serve_folder():
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+serve_folder = pytest.fixture(_folder_server)
+serve_folder_module = pytest.fixture(_folder_server, scope="module", name="serve_folder_module")
