@@ -20,6 +20,7 @@ from influencer_kit import plugins
 from influencer_kit.cache import FaceCache
 from influencer_kit.faces import VideoFaces, analyse_video
 from influencer_kit.frames import DecodeError
+from influencer_kit.quiet import native_chatter_filtered
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,9 @@ class _Models:
     @classmethod
     def load(cls, settings: FaceSettings) -> None:
         if cls.settings != settings:
-            cls.detector = plugins.build("detector", settings.detector).fit()
-            cls.embedder = plugins.build("embedder", settings.embedder).fit()
+            with native_chatter_filtered():  # TensorFlow's import-time absl lines
+                cls.detector = plugins.build("detector", settings.detector).fit()
+                cls.embedder = plugins.build("embedder", settings.embedder).fit()
             cls.settings = settings
 
 

@@ -1,7 +1,11 @@
-"""Files for people: the three tables (xlsx and csv, written atomically), the face folders."""
+"""Files for people: the three tables (xlsx and csv, written atomically), the face folders and
+`report.html`. The workbooks are made to work in: header frozen, filters on, columns sized to their
+content, numbers formatted, videos and faces as links, and a face thumbnail beside each ranked
+influencer."""
 from __future__ import annotations
 
 import io
+import numbers
 import re
 import shutil
 from pathlib import Path
@@ -9,18 +13,18 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.drawing.image import Image as SheetImage
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from influencer_kit.atomic import write_atomic
+from influencer_kit.report import thumbnail, video_links, write_report
 
 if TYPE_CHECKING:
     from influencer_kit.pipeline import Result
 
 FORMULA_START = ("=", "+", "-", "@")
-TABLES = {
-    "ProcessedVideos_videos": "videos",
-    "PerformanceMetrics_videos": "metrics",
-    "Ranked_Influencers": "ranked",
-}
 
 
 def is_formula_like(value: object) -> bool:
@@ -32,10 +36,31 @@ def csv_safe(table: pd.DataFrame) -> pd.DataFrame:
     return table.map(lambda v: "'" + v if is_formula_like(v) else v)
 
 
-def xlsx_bytes(table: pd.DataFrame, sheet_name: str) -> bytes:
-    """The table as an xlsx workbook; formula-like text is stored as text, never as a formula."""
+FACE_COLUMN = "face"  # Ranked_Influencers: the representative face, a thumbnail in the workbook
+FACE_PX = 64
+INTEGER_FORMAT = "#,##0"
+DECIMAL_FORMAT = "#,##0.00##"  # two to four decimals
+MAX_WIDTH = 60  # characters
+WIDTH_SAMPLE = 500  # rows read to size a column
+HEADER_FILL = PatternFill("solid", start_color="DCE6F1")
+
+
+def xlsx_bytes(table: pd.DataFrame, sheet_name: str, links: dict[str, list[str | None]] | None = None,
+               pictures: dict[str, list[bytes | None]] | None = None) -> bytes:
+    """The table as a one-sheet xlsx workbook (see `fill_sheet`)."""
     book = Workbook()
-    sheet = book.active
+    fill_sheet(book.active, table, sheet_name, links, pictures)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def fill_sheet(sheet: Worksheet, table: pd.DataFrame, sheet_name: str,
+               links: dict[str, list[str | None]] | None = None,
+               pictures: dict[str, list[bytes | None]] | None = None) -> None:
+    """Write the table into an empty sheet; formula-like text is stored as text, never as a formula.
+    `links` maps a column to a link target per row; `pictures` a column to an image per row,
+    shown as a thumbnail over its cell."""
     sheet.title = sheet_name[:31]
     sheet.append([str(c) for c in table.columns])
     for values in table.itertuples(index=False):
@@ -43,9 +68,70 @@ def xlsx_bytes(table: pd.DataFrame, sheet_name: str) -> bytes:
         for cell in sheet[sheet.max_row]:
             if is_formula_like(cell.value):
                 cell.data_type = "s"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    style_sheet(sheet, table)
+    columns = list(map(str, table.columns))
+    for column, targets in (links or {}).items():
+        add_links(sheet, columns.index(column) + 1, targets)
+    for column, images in (pictures or {}).items():
+        add_pictures(sheet, columns.index(column) + 1, images)
+
+
+def style_sheet(sheet: Worksheet, table: pd.DataFrame) -> None:
+    """Bold frozen header with filters, number formats, and widths that fit the content."""
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = sheet.dimensions
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+    for index, column in enumerate(table.columns, start=1):
+        values = [v for v in table[column] if not _is_missing(v)]
+        number_format = _number_format(values)
+        if number_format:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                if _is_number(cell.value):
+                    cell.number_format = number_format
+        longest = max([len(str(column)) + 3] + [len(_shown(v)) for v in values[:WIDTH_SAMPLE]])
+        sheet.column_dimensions[get_column_letter(index)].width = min(longest + 2, MAX_WIDTH)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _number_format(values: list) -> str | None:
+    """Whole numbers as integers, anything with a fraction as decimals, None for no numbers."""
+    numeric = [float(v) for v in values if _is_number(v)]
+    if not numeric:
+        return None
+    return INTEGER_FORMAT if all(v.is_integer() for v in numeric) else DECIMAL_FORMAT
+
+
+def _shown(value: object) -> str:
+    """About what a cell shows, for sizing its column."""
+    return f"{value:,.4f}" if isinstance(value, float) else str(value)
+
+
+def add_links(sheet: Worksheet, column: int, targets: list[str | None]) -> None:
+    """Make each cell of `column` (data rows) a link to its target, where it has one."""
+    for row, target in enumerate(targets, start=2):
+        if target:
+            cell = sheet.cell(row=row, column=column)
+            cell.hyperlink = target
+            cell.font = Font(color="0563C1", underline="single")
+
+
+def add_pictures(sheet: Worksheet, column: int, images: list[bytes | None]) -> None:
+    """Anchor a `FACE_PX` thumbnail in each cell of `column` (data rows), hiding the cell's text
+    under it (the text, a path, stays in the cell and its link)."""
+    letter = get_column_letter(column)
+    sheet.column_dimensions[letter].width = FACE_PX / 7 + 2  # about 7 px per character
+    for row, image in enumerate(images, start=2):
+        sheet.cell(row=row, column=column).number_format = ";;;"
+        if image:
+            picture = SheetImage(io.BytesIO(thumbnail(image, FACE_PX, "PNG")))
+            sheet.add_image(picture, f"{letter}{row}")
+            sheet.row_dimensions[row].height = FACE_PX * 0.75 + 4  # points
 
 
 def _is_missing(value: object) -> bool:
@@ -55,9 +141,10 @@ def _is_missing(value: object) -> bool:
         return False
 
 
-def write_table(table: pd.DataFrame, out: Path, name: str) -> None:
-    """`<name>.xlsx` and `<name>.csv`, each replaced in one step."""
-    write_atomic(out / f"{name}.xlsx", xlsx_bytes(table, name))
+def write_table(table: pd.DataFrame, out: Path, name: str, links: dict[str, list[str | None]] | None = None,
+                pictures: dict[str, list[bytes | None]] | None = None) -> None:
+    """`<name>.xlsx` (with `links` and `pictures`) and `<name>.csv`, each replaced in one step."""
+    write_atomic(out / f"{name}.xlsx", xlsx_bytes(table, name, links, pictures))
     write_atomic(out / f"{name}.csv", csv_safe(table).to_csv(index=False).encode())
 
 
@@ -104,5 +191,22 @@ def write_outputs(result: "Result", cfg) -> None:
     out.mkdir(parents=True, exist_ok=True)
     representative = write_face_folders(result, out)
     result.metrics["representative_face"] = result.metrics["influencer"].map(representative).fillna("")
-    for name, attribute in TABLES.items():
-        write_table(getattr(result, attribute), out, name)
+    videos, metrics, ranked = result.videos, result.metrics, result.ranked
+    url_column = result.sheet.url_column
+    write_table(videos, out, "ProcessedVideos_videos",
+                links={url_column: video_links(videos, url_column, result.sheet.path.parent)})
+    write_table(metrics, out, "PerformanceMetrics_videos",
+                links={"representative_face": [face or None for face in metrics["representative_face"]]})
+    faces = ranked["influencer"].map(representative).fillna("")
+    write_table(with_face_column(ranked, faces), out, "Ranked_Influencers",
+                links={FACE_COLUMN: [face or None for face in faces]},
+                pictures={FACE_COLUMN: [(out / face).read_bytes() if face else None for face in faces]})
+    write_report(result, out, cfg)
+
+
+def with_face_column(ranked: pd.DataFrame, faces: pd.Series) -> pd.DataFrame:
+    """The ranked table with `face` (the representative face's path, under a thumbnail in the
+    workbook) right after the contract's columns."""
+    table = ranked.copy()
+    table.insert(table.columns.get_loc("video_count") + 1, FACE_COLUMN, faces.to_numpy())
+    return table

@@ -83,7 +83,8 @@ def register_configs(comps: dict[tuple[str, str], Component] | None = None) -> N
 
 def describe() -> str:
     """A table of the installed components, their options and weights."""
-    lines = []
+    lines = ["Choose one with <kind>=<name> and set its options with <kind>.<option>=<value>,",
+             "e.g. python -m influencer_kit detector=opencv detector.min_neighbors=6", ""]
     for kind in KINDS:
         lines.append(f"{kind}:")
         for (k, name), comp in sorted(registry().items()):
