@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import pandas as pd
 
@@ -13,6 +14,7 @@ from influencer_kit.sheet import Sheet
 CONTRACT_COLUMNS = ["row", "status", "error", "video_sha256", "duplicate_of", "frames_sampled",
                     "faces_detected", "influencer", "influencers"]
 EXTRA_COLUMNS = ["source", "counted", "influencer_faces"]
+HEAD_BYTES = 512  # how much of an undecodable file is read to tell a web page from a broken video
 
 
 def people_in_video(appearances: list[Appearance]) -> list[tuple[str, int, int]]:
@@ -29,11 +31,13 @@ def build_videos_table(sheet: Sheet, fetched: list[Fetched], analysed: dict[str,
                        appearances: list[Appearance]) -> pd.DataFrame:
     """Every input column unchanged, then the contract's columns, then `source` (which rule fetched
     the video), `counted` (whether the row's performance counts toward its influencer's
-    statistics) and `influencer_faces` (detections of the main person). A repeat of an earlier row's video bytes is not counted again."""
+    statistics) and `influencer_faces` (detections of the main person). A video's performance
+    counts once, at its first row with a valid score; repeats of its bytes are not counted again."""
     by_video: dict[str, list[Appearance]] = defaultdict(list)
     for a in appearances:
         by_video[a.video].append(a)
     first_row: dict[str, int] = {}
+    counted_videos: set[str] = set()
     records = []
     for row, got in zip(sheet.rows, fetched):
         record = {"row": row.row, "status": got.status, "error": got.error, "video_sha256": got.sha256 or "",
@@ -43,18 +47,23 @@ def build_videos_table(sheet: Sheet, fetched: list[Fetched], analysed: dict[str,
             duplicate = got.sha256 in first_row
             first = first_row.setdefault(got.sha256, row.row)
             record["duplicate_of"] = first if duplicate else ""
-            fill_from_faces(record, row.url, analysed[got.sha256], by_video[got.sha256], row.performance_error)
-            record["counted"] = record["status"] == "ok" and not duplicate
+            fill_from_faces(record, row.url, got.path, analysed[got.sha256], by_video[got.sha256],
+                            row.performance_error)
+            record["counted"] = record["status"] == "ok" and got.sha256 not in counted_videos
+            if record["counted"]:
+                counted_videos.add(got.sha256)
+        if record["status"] not in ("ok", "invalid_performance") and row.performance_error:
+            record["error"] += f"; also, {row.performance_error}"
         records.append(record)
     extra = pd.DataFrame.from_records(records, columns=CONTRACT_COLUMNS + EXTRA_COLUMNS)
     return pd.concat([sheet.table.reset_index(drop=True), extra], axis=1)
 
 
-def fill_from_faces(record: dict, url: str, result: VideoFaces | str, appearances: list[Appearance],
-                    performance_error: str) -> None:
+def fill_from_faces(record: dict, url: str, path: Path | None, result: VideoFaces | str,
+                    appearances: list[Appearance], performance_error: str) -> None:
     """Status, counts and people of a row whose video was fetched."""
     if isinstance(result, str):
-        record.update(status="decode_error", error=f"{url}: not a playable video ({result})")
+        record.update(status="decode_error", error=undecodable(url, path, result))
         return
     record.update(frames_sampled=len(result.frame_indices), faces_detected=len(result.faces))
     people = people_in_video(appearances)
@@ -64,7 +73,24 @@ def fill_from_faces(record: dict, url: str, result: VideoFaces | str, appearance
     record.update(influencer=people[0][0], influencers=";".join(p for p, _, _ in people),
                   influencer_faces=people[0][1])
     if performance_error:
-        record.update(status="invalid_performance", error=f"{performance_error}; left out of the statistics")
+        record.update(status="invalid_performance",
+                      error=f"{performance_error}; the row is left out of {people[0][0]}'s statistics")
+
+
+def undecodable(url: str, path: Path | None, reason: str) -> str:
+    """Why the fetched file of `url` is not a video, in words that say what to do about it."""
+    if path is None:
+        return f"{url}: not a playable video ({reason})"
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            head = f.read(HEAD_BYTES).lstrip().lower()
+    except OSError:
+        return f"{url}: not a playable video ({reason})"
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return (f"{url}: got a web page ({size} bytes of HTML), not a video, often a login, consent or "
+                f"error page; check that the link opens the video file itself")
+    return f"{url}: the {size}-byte file is not a playable video ({reason}); it may be cut off or not a video"
 
 
 def ranking_input(sheet: Sheet, videos: pd.DataFrame) -> pd.DataFrame:
