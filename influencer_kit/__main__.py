@@ -1,7 +1,7 @@
 """`python -m influencer_kit [hydra overrides]`: load plugins, register their configs, run."""
 from __future__ import annotations
 
-import logging
+import signal
 import sys
 
 import hydra
@@ -11,22 +11,33 @@ from influencer_kit import plugins
 from influencer_kit.app import main_task
 from influencer_kit.sheet import InputError
 
-log = logging.getLogger("influencer_kit")
+INPUT_ERROR = 2  # exit code of a run stopped by an unusable spreadsheet
+INTERRUPTED = 130  # exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it
 
 
 @hydra.main(version_base="1.3", config_path="pkg://influencer_kit.conf", config_name="config")
 def _hydra_main(cfg: DictConfig) -> float | None:
-    return main_task(cfg)
+    try:
+        return main_task(cfg)
+    except InputError as err:  # caught here: Hydra prints a traceback for any exception it sees
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(INPUT_ERROR)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    """`kill` stops the run the way Ctrl-C does: cleanup code runs and temporary files go."""
+    sys.exit(128 + signum)
 
 
 def cli() -> None:
     plugins.register_configs()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         _hydra_main()
-    except InputError as err:
-        log.error("%s", err)
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume; finished downloads and analyses "
+              "are kept in the cache", file=sys.stderr)
+        sys.exit(INTERRUPTED)
 
 
 if __name__ == "__main__":
