@@ -47,6 +47,8 @@ class FetchConfig:
     max_bytes: int = 500_000_000
     max_redirects: int = 5
     workers: int = 4  # parallel downloads
+    google_sheets_base: str = "https://docs.google.com"  # where Google Sheets links are exported from
+    google_drive_base: str = "https://drive.google.com"  # where Drive share links are downloaded from
 
     @classmethod
     def of(cls, cfg: FetchConfig | Mapping[str, Any]) -> FetchConfig:
@@ -66,7 +68,7 @@ class Fetched:
     sha256: str | None
     status: str  # "ok", "download_error" or "invalid_url"
     error: str  # empty when ok, else a sentence naming the URL and what went wrong
-    source: str  # rule that resolved it: "http", "file", "local" ("" when no rule applied)
+    source: str  # rule that resolved it: "http", "google_drive", "yt-dlp" (sources.py), "file", "local" or ""
     downloaded: bool = False  # True if bytes came over the network in this call
 
 
@@ -97,7 +99,9 @@ def fetch(
     if scheme in ("http", "https"):
         if not parts.hostname:
             return _invalid(row, given, "http", f"{text} has no host name; expected {ACCEPTED}")
-        return _fetch_http(row, given, text, cache_dir, FetchConfig.of(cfg), session)
+        from influencer_kit.sources import fetch_web  # imported here: sources builds on this module
+
+        return fetch_web(row, given, text, cache_dir, FetchConfig.of(cfg), session)
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             return _invalid(row, given, "file", f"{text} names another host; only local file:// URLs are accepted")

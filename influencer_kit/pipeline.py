@@ -20,6 +20,7 @@ from influencer_kit.fetch import Fetched, FetchConfig, fetch_all
 from influencer_kit.outputs import write_outputs
 from influencer_kit.people import Appearance, cluster_appearances, group_within_video, identify
 from influencer_kit.sheet import Sheet, read_sheet
+from influencer_kit.sources import resolve_sheet
 from influencer_kit.videos_table import build_videos_table, ranking_input
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,11 @@ def timed(timings: dict[str, float], stage: str):
 
 
 def input_path(cfg: DictConfig) -> Path:
-    """The spreadsheet to read: `data.path`, or the demo set built on the fly."""
+    """The spreadsheet to read: `data.path` (a file, or a Google Sheets link downloaded), or the demo
+    set built on the fly."""
     if cfg.data.path:
-        return Path(cfg.data.path).expanduser().resolve()
+        return resolve_sheet(str(cfg.data.path), Path(cfg.cache.dir).expanduser().resolve(),
+                             FetchConfig.of(OmegaConf.to_container(cfg.fetch)), cfg.data.sheet)
     return build_demo(Path(cfg.cache.dir).expanduser() / "demo")
 
 
