@@ -13,14 +13,16 @@ log = logging.getLogger("influencer_kit")
 
 
 def main_task(cfg: DictConfig) -> float | None:
-    """Run one job and return its sweep objective (silhouette when defined)."""
+    """Run one job and return its sweep objective (`tracking.sweep_metric`), or None where it is
+    undefined (an Optuna sweep records that trial as failed)."""
     quiet_libraries()
+    objective, _ = tracking.sweep_objective(cfg)
     with tracking.job_run(cfg) as run:
         result = pipeline.run(cfg)
-        metrics = run_metrics(result, cfg)
-        tracking.log_result(result, cfg, metrics)
+        metrics, notes = run_metrics(result, cfg)
+        tracking.log_result(result, cfg, metrics, notes)
     print(summary(result, metrics, run))
-    return metrics.get("silhouette")
+    return metrics.get(objective)
 
 
 def summary(result: pipeline.Result, metrics: dict[str, float], run) -> str:

@@ -1,19 +1,20 @@
-"""The numbers a run reports (and logs to MLflow): rows by status, work done, cluster quality."""
+"""The numbers a run reports (and logs to MLflow): rows by status, work done, cluster quality, and
+notes that say why a score is missing."""
 from __future__ import annotations
-
-import logging
 
 import numpy as np
 from omegaconf import DictConfig
 
+from influencer_kit import ranking
 from influencer_kit.evaluation import external_scores, internal_scores
 from influencer_kit.sheet import normalise
 
-log = logging.getLogger(__name__)
 STATUSES = ("ok", "no_face", "download_error", "decode_error", "invalid_url", "invalid_performance")
 
 
-def run_metrics(result, cfg: DictConfig) -> dict[str, float]:
+def run_metrics(result, cfg: DictConfig) -> tuple[dict[str, float], dict[str, str]]:
+    """The run's metrics, and a note per topic whose scores are undefined for this run (and one
+    listing the registry corrections this run was the first to apply)."""
     videos = result.videos
     counts = videos["status"].value_counts()
     people = [a.person for a in result.appearances]
@@ -30,15 +31,38 @@ def run_metrics(result, cfg: DictConfig) -> dict[str, float]:
         "singleton_share": (sum(1 for n in per_person.values() if n == 1) / len(per_person)) if per_person else 0.0,
         **{f"time_{stage.replace(' ', '_')}_s": t for stage, t in result.timings.items()},
     }
-    if result.appearances:
-        X = np.stack([a.embedding for a in result.appearances])
-        scores = internal_scores(X, np.asarray(people))
-        if not scores:
-            log.info("silhouette, Davies-Bouldin, Calinski-Harabasz skipped: need 2..n-1 groups")
-        metrics.update(scores)
+    notes: dict[str, str] = {}
+    scores: dict[str, float] = {}
+    if people:
+        scores = internal_scores(np.stack([a.embedding for a in result.appearances]), np.asarray(people))
+    if not scores:
+        notes["cluster_scores"] = (
+            f"silhouette, Davies-Bouldin and Calinski-Harabasz skipped: undefined for {len(per_person)} "
+            f"group(s) of {len(people)} appearance(s) (they need at least 3 appearances in 2 to n-1 groups)"
+        )
+    metrics.update(scores)
     if cfg.data.label_column:
-        metrics.update(label_scores(result, cfg.data.label_column))
-    return metrics
+        supervised = label_scores(result, cfg.data.label_column)
+        if not supervised:
+            notes["label_scores"] = f"no row has both a {cfg.data.label_column!r} label and an influencer"
+        metrics.update(supervised)
+    if result.registry is not None:
+        metrics.update(result.registry.metrics())
+        notes["registry_corrections"] = result.registry.note()
+    metrics.update(ranking_metrics(result))
+    notes["ranking"] = ranking.describe_method(cfg.ranking, result.metrics)  # tag ik.note.ranking
+    return metrics, notes
+
+
+def ranking_metrics(result) -> dict[str, float]:
+    """How many influencers are ranked, not ranked (below ranking.min_videos) and in the top group
+    (not distinguishable from #1), and the pooled std the scores use."""
+    return {
+        "ranking_ranked": len(result.ranked),
+        "ranking_not_ranked": len(result.unranked),
+        "ranking_top_group_size": int(result.ranked["top_group"].sum()),
+        "ranking_pooled_std": ranking.pooled_std(result.metrics),
+    }
 
 
 def label_scores(result, label_column: str) -> dict[str, float]:
