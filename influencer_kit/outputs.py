@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.drawing.image import Image as SheetImage
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from influencer_kit import ranking
 from influencer_kit.atomic import write_atomic
 from influencer_kit.report import thumbnail, video_links, write_report
 
@@ -46,10 +48,15 @@ HEADER_FILL = PatternFill("solid", start_color="DCE6F1")
 
 
 def xlsx_bytes(table: pd.DataFrame, sheet_name: str, links: dict[str, list[str | None]] | None = None,
-               pictures: dict[str, list[bytes | None]] | None = None) -> bytes:
-    """The table as a one-sheet xlsx workbook (see `fill_sheet`)."""
+               pictures: dict[str, list[bytes | None]] | None = None, notes: dict[str, str] | None = None,
+               more_sheets: dict[str, pd.DataFrame] | None = None) -> bytes:
+    """The table as an xlsx workbook (see `fill_sheet`): `notes` become comments on its header
+    cells, and `more_sheets` (name -> table) follow it as sheets of their own."""
     book = Workbook()
     fill_sheet(book.active, table, sheet_name, links, pictures)
+    add_header_notes(book.active, notes or {})
+    for name, extra in (more_sheets or {}).items():
+        fill_sheet(book.create_sheet(), extra, name)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -121,6 +128,13 @@ def add_links(sheet: Worksheet, column: int, targets: list[str | None]) -> None:
             cell.font = Font(color="0563C1", underline="single")
 
 
+def add_header_notes(sheet: Worksheet, notes: dict[str, str]) -> None:
+    """A comment (shown on hover) on each header cell whose column `notes` explains."""
+    for cell in sheet[1]:
+        if cell.value in notes:
+            cell.comment = Comment(notes[cell.value], "influencer-kit", width=360, height=150)
+
+
 def add_pictures(sheet: Worksheet, column: int, images: list[bytes | None]) -> None:
     """Anchor a `FACE_PX` thumbnail in each cell of `column` (data rows), hiding the cell's text
     under it (the text, a path, stays in the cell and its link)."""
@@ -142,9 +156,11 @@ def _is_missing(value: object) -> bool:
 
 
 def write_table(table: pd.DataFrame, out: Path, name: str, links: dict[str, list[str | None]] | None = None,
-                pictures: dict[str, list[bytes | None]] | None = None) -> None:
-    """`<name>.xlsx` (with `links` and `pictures`) and `<name>.csv`, each replaced in one step."""
-    write_atomic(out / f"{name}.xlsx", xlsx_bytes(table, name, links, pictures))
+                pictures: dict[str, list[bytes | None]] | None = None, notes: dict[str, str] | None = None,
+                more_sheets: dict[str, pd.DataFrame] | None = None) -> None:
+    """`<name>.xlsx` (with `links`, `pictures`, header `notes` and `more_sheets`) and `<name>.csv`
+    (the table alone), each replaced in one step."""
+    write_atomic(out / f"{name}.xlsx", xlsx_bytes(table, name, links, pictures, notes, more_sheets))
     write_atomic(out / f"{name}.csv", csv_safe(table).to_csv(index=False).encode())
 
 
@@ -195,12 +211,17 @@ def write_outputs(result: "Result", cfg) -> None:
     url_column = result.sheet.url_column
     write_table(videos, out, "ProcessedVideos_videos",
                 links={url_column: video_links(videos, url_column, result.sheet.path.parent)})
+    ranking_cfg = getattr(cfg, "ranking", None)
+    notes = ranking.column_notes(ranking_cfg, metrics)  # what score, ci_low, shrunk_mean... mean
     write_table(metrics, out, "PerformanceMetrics_videos",
-                links={"representative_face": [face or None for face in metrics["representative_face"]]})
+                links={"representative_face": [face or None for face in metrics["representative_face"]]},
+                notes=notes)
     faces = ranked["influencer"].map(representative).fillna("")
+    about = ranking.about_table(ranking_cfg, metrics, ranked, result.unranked, result.sheet)
     write_table(with_face_column(ranked, faces), out, "Ranked_Influencers",
                 links={FACE_COLUMN: [face or None for face in faces]},
-                pictures={FACE_COLUMN: [(out / face).read_bytes() if face else None for face in faces]})
+                pictures={FACE_COLUMN: [(out / face).read_bytes() if face else None for face in faces]},
+                notes=notes, more_sheets={"About": about, "Not ranked": result.unranked})
     write_report(result, out, cfg)
 
 

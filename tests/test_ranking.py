@@ -13,11 +13,17 @@ from influencer_kit.ranking import (
     METHODS,
     METRIC_COLUMNS,
     RANKED_COLUMNS,
+    RankingSettings,
+    about_table,
+    column_notes,
     describe_method,
+    normalised_performance,
+    performance_groups,
     performance_metrics,
     pooled_std,
     rank,
 )
+from influencer_kit.sheet import InputError, Sheet, read_sheet
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf" / "ranking"
 Z90 = 1.6448536269514722  # normal 95th percentile: two-sided 90% interval
@@ -122,7 +128,7 @@ def test_rank_scores_match_hand_computation(method: str, expected: dict[str, flo
     by_name = ranked.set_index("influencer")
     assert by_name.loc[C, ["ci_low", "ci_high"]].tolist() == pytest.approx([5 - HALF_C, 5 + HALF_C])
     # Only E's interval [0, 0] is clear of #1's (C's [2.40, 7.60] or A's [2.67, 5.33]).
-    assert by_name["distinguishable_from_top"].to_dict() == {A: False, B: False, C: False, E: True}
+    assert by_name["top_group"].to_dict() == {A: True, B: True, C: True, E: False}
 
 
 def test_uncounted_rows_do_not_change_statistics() -> None:
@@ -194,7 +200,14 @@ def test_min_videos_moves_influencers_to_unranked() -> None:
     assert list(ranked["influencer"]) == [A, B, E]
     assert list(ranked["rank"]) == [1, 2, 3]
     assert list(unranked["influencer"]) == [C, D]
-    assert list(unranked.columns) == METRIC_COLUMNS
+    assert list(unranked.columns) == [*METRIC_COLUMNS, "reason"]
+    assert list(unranked["reason"]) == [
+        "1 counted video(s), fewer than ranking.min_videos=2",
+        "no video with a valid performance counts toward their statistics",
+    ]
+    # Not ranked, yet still part of the pooled std and the shrinkage prior: scores are unchanged.
+    everyone, _ = rank(metrics, {"method": "penalized"})
+    assert ranked["score"].tolist() == everyone.set_index("influencer").loc[[A, B, E], "score"].tolist()
 
 
 def test_ties_are_broken_by_influencer_id() -> None:
@@ -212,6 +225,7 @@ def test_config_files_set_every_key(method: str) -> None:
     assert OmegaConf.to_container(cfg) == {
         "method": method, "std_penalty": 0.5, "min_videos": 1,
         "bootstrap_resamples": 2000, "ci_level": 0.9, "seed": 0,
+        "normalize_by": None, "normalize": "ratio", "date_period": "month",
     }
     ranked, _ = rank(performance_metrics(hand_videos(), cfg), cfg)
     assert set(ranked["method"]) == {method}
@@ -230,3 +244,126 @@ def test_describe_method() -> None:
 def test_unknown_method_is_rejected() -> None:
     with pytest.raises(ValueError, match="unknown ranking method"):
         rank(performance_metrics(hand_videos()), {"method": "best"})
+
+
+# Two months: January is a good month (everything about doubled). A posts only in January, B only in
+# February; C and D post in both and set the months' medians.
+MONTHS = [
+    ("2024-01-03", A, 10.0), ("2024-01-17", A, 12.0), ("2024-01-09", C, 8.0), ("2024-01-25", D, 10.0),
+    ("2024-02-02", B, 7.5), ("2024-02-20", B, 6.0), ("2024-02-11", C, 4.0), ("2024-02-14", D, 5.0),
+]
+JAN, FEB = 10.0, 5.5  # medians of (10, 12, 8, 10) and (7.5, 6, 4, 5)
+
+
+def month_sheet(tmp_path: Path, rows=MONTHS, suffix: str = ".csv") -> Sheet:
+    """The rows as a real spreadsheet file (Date, Person, Performance, Video URL), read back."""
+    table = pd.DataFrame(rows, columns=["Date", "Person", "Performance"])
+    table["Video URL"] = [f"videos/{i}.mp4" for i in range(len(table))]
+    path = tmp_path / f"sheet{suffix}"
+    if suffix == ".xlsx":
+        table.assign(Date=pd.to_datetime(table["Date"])).to_excel(path, index=False)  # real date cells
+    else:
+        table.to_csv(path, index=False)
+    return read_sheet(path)
+
+
+def person_rows(sheet: Sheet, performance: list[float | None] | None) -> pd.DataFrame:
+    """The ranking input of the sheet's rows, `Person` as the influencer, on `performance` (the
+    sheet's own when None)."""
+    values = [r.performance for r in sheet.rows] if performance is None else performance
+    return pd.DataFrame({"influencer": sheet.table["Person"], "performance": values, "counted": True, "faces": 1})
+
+
+def rank_rows(sheet: Sheet, performance: list[float | None] | None, cfg: dict) -> pd.DataFrame:
+    """The ranked table of `person_rows`."""
+    return rank(performance_metrics(person_rows(sheet, performance), cfg), cfg)[0]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_normalising_by_month_removes_the_good_months_advantage(tmp_path: Path, suffix: str) -> None:
+    sheet = month_sheet(tmp_path, suffix=suffix)
+    assert rank_rows(sheet, None, {})["influencer"].iloc[0] == A  # raw: January's A wins
+    cfg = {"normalize_by": "date", "normalize": "ratio"}  # matched like the sheet's own columns
+    values = normalised_performance(sheet, cfg)
+    assert values == pytest.approx([10 / JAN, 12 / JAN, 8 / JAN, 10 / JAN,
+                                    7.5 / FEB, 6 / FEB, 4 / FEB, 5 / FEB])
+    ranked = rank_rows(sheet, values, cfg).set_index("influencer")
+    assert ranked.loc[B, "rank"] == 1 and ranked.loc[A, "rank"] == 2
+    b = [7.5 / FEB, 6 / FEB]
+    assert ranked.loc[B, "score"] == pytest.approx(np.mean(b) - 0.5 * np.std(b, ddof=1))
+    groups = performance_groups(sheet, cfg)
+    assert (groups.column, groups.dates, groups.medians) == ("Date", True, {"2024-01": JAN, "2024-02": FEB})
+    assert describe_method(cfg).endswith("; performance / the median of its date group (ratio; a date column by month)")
+
+
+def test_difference_normalisation_by_platform(tmp_path: Path) -> None:
+    """A text column groups by its text; `difference` subtracts the median."""
+    sheet = month_sheet(tmp_path, [(("TikTok" if i < 4 else "YouTube"), who, p)
+                                   for i, (_, who, p) in enumerate(MONTHS)])
+    cfg = {"normalize_by": "Date", "normalize": "difference"}
+    values = normalised_performance(sheet, cfg)
+    assert values == pytest.approx([0, 2, -2, 0, 2, 0.5, -1.5, -0.5])
+    assert performance_groups(sheet, cfg).dates is False
+    ranked = rank_rows(sheet, values, cfg)
+    assert list(ranked["influencer"][:2]) == [B, A]
+    assert ranked["score"].iloc[0] == pytest.approx(1.25 - 0.5 * np.std([2, 0.5], ddof=1))
+
+
+def test_rows_without_a_date_are_compared_with_every_rows_median(tmp_path: Path) -> None:
+    rows = [*MONTHS, ("", E, 9.0), ("not a date", E, 3.0), ("2024-02-28", E, None)]
+    sheet = month_sheet(tmp_path, rows)
+    groups = performance_groups(sheet, {"normalize_by": "Date"})
+    overall = float(np.median([p for *_, p in rows if p is not None]))  # 7.75
+    assert groups.labels[8:] == [None, None, "2024-02"] and groups.overall_median == overall
+    assert groups.medians == {"2024-01": JAN, "2024-02": FEB}  # a blank performance adds nothing
+    cfg = {"normalize_by": "Date"}
+    values = normalised_performance(sheet, cfg)
+    assert values[8:10] == pytest.approx([9 / overall, 3 / overall]) and values[10] is None
+    metrics = performance_metrics(person_rows(sheet, values), cfg)
+    about = about_table(cfg, metrics, *rank(metrics, cfg), sheet).set_index("item")["value"]
+    assert about["rows without a date in Date"] == "2, compared with the median of every row (7.75): rows 9, 10"
+    assert about["median of Date 2024-01"] == "10 (4 row(s))"
+
+
+def test_unknown_normalize_by_column_is_a_clear_input_error(tmp_path: Path) -> None:
+    sheet = month_sheet(tmp_path)
+    with pytest.raises(InputError, match=r"ranking.normalize_by='Platform': .* has no such column "
+                                         r"\(its columns: 'Date', 'Person', 'Performance', 'Video URL'\)"):
+        normalised_performance(sheet, {"normalize_by": "Platform"})
+    assert normalised_performance(sheet, {"normalize_by": None}) is None
+
+
+def test_ratio_refuses_a_median_at_or_below_zero(tmp_path: Path) -> None:
+    rows = [(day, who, p - 5.5 if day.startswith("2024-02") else p) for day, who, p in MONTHS]  # Feb median 0
+    sheet = month_sheet(tmp_path, rows)
+    with pytest.raises(InputError, match=r"some medians are not above zero \(2024-02: 0\); "
+                                         r"use ranking.normalize=difference"):
+        normalised_performance(sheet, {"normalize_by": "Date"})
+    difference = normalised_performance(sheet, {"normalize_by": "Date", "normalize": "difference"})
+    assert difference[4] == pytest.approx(7.5 - FEB)
+
+
+@pytest.mark.parametrize(("key", "value"), [("normalize", "percent"), ("date_period", "fortnight")])
+def test_bad_normalisation_settings_are_rejected(key: str, value: str) -> None:
+    with pytest.raises(ValueError, match=f"ranking.{key} must be one of"):
+        RankingSettings.from_cfg({key: value})
+
+
+def test_about_table_and_column_notes_say_what_was_done() -> None:
+    metrics = performance_metrics(hand_videos())
+    cfg = {"method": "shrunk", "min_videos": 2}
+    ranked, unranked = rank(metrics, cfg)
+    about = about_table(cfg, metrics, ranked, unranked).set_index("item")["value"]
+    assert about["score"] == describe_method(cfg, metrics)
+    assert about["ranking.method"] == "shrunk" and about["ranking.std_penalty (lambda)"] == 0.5
+    assert about["pooled std (sigma)"] == pytest.approx(math.sqrt(POOLED_VAR))
+    assert about["shrinkage prior"].startswith(f"true means ~ N({GRAND:.4g}, {TAU2:.4g})")
+    assert about["ranking.min_videos"].startswith("2: influencers with fewer counted videos are not ranked")
+    assert about["top_group"].startswith(f"{int(ranked['top_group'].sum())} influencer(s)")
+    assert about["ranking.normalize_by"] == "none: raw performance"
+    notes = column_notes(cfg, metrics)
+    assert notes["score"].startswith(describe_method(cfg, metrics))
+    assert {"ci_low", "ci_high", "shrunk_mean", "shrunk_sd", "top_group"} <= set(notes)
+    assert "mean_performance" not in notes
+    normalised_notes = column_notes({"normalize_by": "Date"})
+    assert "divided by the median of its Date group" in normalised_notes["mean_performance"]
