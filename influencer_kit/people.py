@@ -24,7 +24,9 @@ class Appearance:
     embedding: np.ndarray  # mean embedding of those faces
     detections: int
     area: int  # total face area, pixels
-    person: str = ""  # influencer id, set by `identify`
+    person: str = ""  # influencer id, set by `identify` (or by the registry of known people)
+    name: str = ""  # the person's display name, from the registry
+    ignored: bool = False  # marked "not an influencer" in the registry: never a video's main person
 
     @property
     def presence(self) -> tuple[int, int]:
@@ -67,13 +69,19 @@ def cluster_appearances(appearances: list[Appearance], clusterer: Clusterer) -> 
     return labels
 
 
-def identify(appearances: list[Appearance], labels: np.ndarray, prefix: str = "influencer") -> None:
+def person_id(number: int, prefix: str = "influencer") -> str:
+    """`influencer_004` for 4."""
+    return f"{prefix}_{number:03d}"
+
+
+def identify(appearances: list[Appearance], labels: np.ndarray, prefix: str = "influencer", first: int = 1) -> None:
     """Name people `influencer_001`... in order of first appearance (appearances come in row order,
-    largest presence first within a video), and write the id on each appearance."""
+    largest presence first within a video), and write the id on each appearance. Numbers start at
+    `first` (the registry's next free number)."""
     ids: dict[int, str] = {}
     for appearance, label in zip(appearances, labels):
         if label not in ids:
-            ids[label] = f"{prefix}_{len(ids) + 1:03d}"
+            ids[label] = person_id(first + len(ids), prefix)
         appearance.person = ids[label]
 
 

@@ -19,9 +19,10 @@ from influencer_kit.faces import VideoFaces
 from influencer_kit.fetch import Fetched, FetchConfig, fetch_all
 from influencer_kit.outputs import write_outputs
 from influencer_kit.people import Appearance, cluster_appearances, group_within_video, identify
+from influencer_kit.registry.known import KnownPeople, RegistrySummary, prepare as prepare_registry
 from influencer_kit.sheet import Sheet, read_sheet
 from influencer_kit.sources import resolve_sheet
-from influencer_kit.videos_table import build_videos_table, ranking_input
+from influencer_kit.videos_table import build_videos_table, ranking_input, with_names
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class Result:
     cache: FaceCache
     output_dir: Path
     timings: dict[str, float] = field(default_factory=dict)
+    registry: RegistrySummary | None = None  # what the registry of known people did; None when off
 
 
 @contextmanager
@@ -69,6 +71,7 @@ def run(cfg: DictConfig) -> Result:
     with timed(timings, "read spreadsheet"):
         sheet = read_sheet(input_path(cfg), cfg.data.sheet, cfg.data.url_column,
                            cfg.data.performance_column, cfg.data.label_column)
+        known = prepare_registry(cfg)  # a registry of another embedder is refused before any work
     with timed(timings, "download"):
         fetched = fetch_all([(r.row, r.url) for r in sheet.rows], sheet.path.parent, cache_root,
                             FetchConfig.of(OmegaConf.to_container(cfg.fetch)), progress=progress)
@@ -82,12 +85,14 @@ def run(cfg: DictConfig) -> Result:
                                       int(cfg.executor.workers), progress)
     with timed(timings, "people"):
         faces = {sha: r for sha, r in analysed.items() if isinstance(r, VideoFaces)}
-        appearances = find_people(fetched, faces, cfg)
+        appearances, registry = find_people(fetched, faces, cfg, known)
     with timed(timings, "ranking"):
         videos = build_videos_table(sheet, fetched, analysed, appearances)
-        metrics = ranking.performance_metrics(ranking_input(sheet, videos), cfg.ranking)
+        names = {a.person: a.name for a in appearances}
+        metrics = with_names(ranking.performance_metrics(ranking_input(sheet, videos), cfg.ranking), names)
         ranked, unranked = ranking.rank(metrics, cfg.ranking)
-    result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings)
+        ranked = with_names(ranked, names)
+    result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings, registry)
     with timed(timings, "write outputs"):
         write_outputs(result, cfg)
     return result
@@ -102,8 +107,10 @@ def unique_videos(fetched: list[Fetched]) -> dict[str, Path]:
     return videos
 
 
-def find_people(fetched: list[Fetched], faces: dict[str, VideoFaces], cfg: DictConfig) -> list[Appearance]:
-    """Appearances of every video in row order, each labelled with its influencer id."""
+def find_people(fetched: list[Fetched], faces: dict[str, VideoFaces], cfg: DictConfig,
+                known: KnownPeople | None = None) -> tuple[list[Appearance], RegistrySummary | None]:
+    """Appearances of every video in row order, each labelled with its influencer id: a known
+    person's when `known` (the registry) recognises them, else a new person's from clustering."""
     appearances: list[Appearance] = []
     for sha in unique_videos(fetched):
         if sha in faces and len(faces[sha].faces):
@@ -111,5 +118,7 @@ def find_people(fetched: list[Fetched], faces: dict[str, VideoFaces], cfg: DictC
             appearances += group_within_video(sha, vf.embeddings, [f.area for f in vf.faces],
                                               float(cfg.people.within_video_distance))
     clusterer = plugins.build("cluster", cfg.cluster)
+    if known is not None:
+        return appearances, known.identify(appearances, faces, clusterer)
     identify(appearances, cluster_appearances(appearances, clusterer))
-    return appearances
+    return appearances, None

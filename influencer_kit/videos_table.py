@@ -13,7 +13,7 @@ from influencer_kit.sheet import Sheet
 
 CONTRACT_COLUMNS = ["row", "status", "error", "video_sha256", "duplicate_of", "frames_sampled",
                     "faces_detected", "influencer", "influencers"]
-EXTRA_COLUMNS = ["source", "counted", "influencer_faces"]
+EXTRA_COLUMNS = ["name", "source", "counted", "influencer_faces"]
 HEAD_BYTES = 512  # how much of an undecodable file is read to tell a web page from a broken video
 
 
@@ -29,10 +29,12 @@ def people_in_video(appearances: list[Appearance]) -> list[tuple[str, int, int]]
 
 def build_videos_table(sheet: Sheet, fetched: list[Fetched], analysed: dict[str, VideoFaces | str],
                        appearances: list[Appearance]) -> pd.DataFrame:
-    """Every input column unchanged, then the contract's columns, then `source` (which rule fetched
-    the video), `counted` (whether the row's performance counts toward its influencer's
-    statistics) and `influencer_faces` (detections of the main person). A video's performance
-    counts once, at its first row with a valid score; repeats of its bytes are not counted again."""
+    """Every input column unchanged, then the contract's columns, then `name` (the influencer's
+    display name from the registry, or empty), `source` (which rule fetched the video), `counted`
+    (whether the row's performance counts toward its influencer's statistics) and
+    `influencer_faces` (detections of the main person). A video's main person is never one marked
+    not an influencer in the registry. A video's performance counts once, at its first row with a
+    valid score; repeats of its bytes are not counted again."""
     by_video: dict[str, list[Appearance]] = defaultdict(list)
     for a in appearances:
         by_video[a.video].append(a)
@@ -42,7 +44,7 @@ def build_videos_table(sheet: Sheet, fetched: list[Fetched], analysed: dict[str,
     for row, got in zip(sheet.rows, fetched):
         record = {"row": row.row, "status": got.status, "error": got.error, "video_sha256": got.sha256 or "",
                   "duplicate_of": "", "frames_sampled": 0, "faces_detected": 0, "influencer": "",
-                  "influencers": "", "source": got.source, "counted": False, "influencer_faces": 0}
+                  "influencers": "", "name": "", "source": got.source, "counted": False, "influencer_faces": 0}
         if got.sha256:
             duplicate = got.sha256 in first_row
             first = first_row.setdefault(got.sha256, row.row)
@@ -70,11 +72,18 @@ def fill_from_faces(record: dict, url: str, path: Path | None, result: VideoFace
     if not people:
         record.update(status="no_face", error=f"no face found in {len(result.frame_indices)} sampled frames")
         return
-    record.update(influencer=people[0][0], influencers=";".join(p for p, _, _ in people),
-                  influencer_faces=people[0][1])
+    record["influencers"] = ";".join(p for p, _, _ in people)
+    ignored = {a.person for a in appearances if a.ignored}
+    main = next((p for p in people if p[0] not in ignored), None)
+    if main is None:
+        record.update(status="no_face",
+                      error=f"only people marked not an influencer were seen: {record['influencers']}")
+        return
+    name = next(a.name for a in appearances if a.person == main[0])
+    record.update(influencer=main[0], name=name, influencer_faces=main[1])
     if performance_error:
         record.update(status="invalid_performance",
-                      error=f"{performance_error}; the row is left out of {people[0][0]}'s statistics")
+                      error=f"{performance_error}; the row is left out of {main[0]}'s statistics")
 
 
 def undecodable(url: str, path: Path | None, reason: str) -> str:
@@ -91,6 +100,13 @@ def undecodable(url: str, path: Path | None, reason: str) -> str:
         return (f"{url}: got a web page ({size} bytes of HTML), not a video, often a login, consent or "
                 f"error page; check that the link opens the video file itself")
     return f"{url}: the {size}-byte file is not a playable video ({reason}); it may be cut off or not a video"
+
+
+def with_names(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """The table with `name` (each influencer's display name, or empty) right after `influencer`."""
+    table = table.copy()
+    table.insert(table.columns.get_loc("influencer") + 1, "name", table["influencer"].map(names).fillna(""))
+    return table
 
 
 def ranking_input(sheet: Sheet, videos: pd.DataFrame) -> pd.DataFrame:

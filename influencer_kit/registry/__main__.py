@@ -1,0 +1,130 @@
+"""`python -m influencer_kit.registry COMMAND`: look at and correct the registry of known people.
+
+    list [--faces]                       who is known (and their reference faces)
+    rename influencer_004 "Maya"         the name shown beside the id in every output
+    merge influencer_002 influencer_006  influencer_006 is influencer_002 (from now on)
+    split influencer_002 --videos 3fa4c1 9b20e7 [--name "Leo"]   those videos' faces are someone new
+    split influencer_002 --faces 12 15 --into influencer_005     those faces are influencer_005's
+    ignore influencer_007 [--undo]       not an influencer: never a video's main person
+    export people.xlsx / import people.xlsx   the same corrections, by editing a workbook
+    history                              every correction made, oldest first
+
+The registry is `registry.db` in the current folder (beside the default MLflow store), or
+`--registry PATH`. A run picks up every correction the next time it starts.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from influencer_kit.registry import corrections
+from influencer_kit.registry.known import FILE_NAME, registry_path
+from influencer_kit.registry.spreadsheet import export_workbook, import_workbook
+from influencer_kit.registry.store import Registry, RegistryError
+
+INPUT_ERROR = 2  # exit status when the registry cannot do what was asked
+
+
+def list_people(registry: Registry, args: argparse.Namespace) -> list[str]:
+    faces = registry.faces()
+    lines = [f"{'influencer':<16}{'name':<24}{'faces':>6}{'videos':>7}  note"]
+    for p in registry.people(merged=True):
+        if p.merged_into:
+            lines.append(f"{p.id:<16}merged into {registry.person(p.id).id}")
+            continue
+        own = [f for f in faces if f.person == p.id]
+        note = "not an influencer" if p.ignored else ""
+        lines.append(f"{p.id:<16}{p.name:<24}{len(own):>6}{len({f.video for f in own}):>7}  {note}".rstrip())
+    if args.faces:
+        lines += ["", f"{'face_id':>7}  {'influencer':<16}{'video_sha256':<66}frame"]
+        lines += [f"{f.id:>7}  {f.person:<16}{f.video:<66}{f.frame}" for f in faces]
+    return lines
+
+
+def history(registry: Registry, args: argparse.Namespace) -> list[str]:
+    return [f"{datetime.datetime.fromtimestamp(c.time):%Y-%m-%d %H:%M}  {corrections.describe(c.action, c.args)}"
+            f"  (runs since: {c.applied_runs})" for c in registry.corrections()] or ["no corrections yet"]
+
+
+def export(registry: Registry, args: argparse.Namespace) -> list[str]:
+    export_workbook(registry, args.file)
+    return [f"wrote {args.file}: edit it, then `import` it"]
+
+
+def import_edits(registry: Registry, args: argparse.Namespace) -> list[str]:
+    return import_workbook(registry, args.file) or ["no changes"]
+
+
+def correct(change: Callable[[Registry, argparse.Namespace], list[str]]):
+    """A command that changes the registry: all its corrections in one transaction."""
+    def run(registry: Registry, args: argparse.Namespace) -> list[str]:
+        with registry.write():
+            return change(registry, args)
+    return run
+
+
+COMMANDS = {
+    "list": list_people,
+    "history": history,
+    "rename": correct(lambda r, a: [corrections.rename(r, a.influencer, a.name)]),
+    "merge": correct(lambda r, a: [corrections.merge(r, a.keep, other) for other in a.others]),
+    "split": correct(lambda r, a: [corrections.split(r, a.influencer, a.faces, a.videos, a.into, a.name)]),
+    "ignore": correct(lambda r, a: [corrections.ignore(r, a.influencer, not a.undo)]),
+    "export": export,
+    "import": import_edits,
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    parse = argparse.ArgumentParser(prog="python -m influencer_kit.registry", description=__doc__.splitlines()[0],
+                                    formatter_class=argparse.RawDescriptionHelpFormatter,
+                                    epilog="\n".join(__doc__.splitlines()[2:]))
+    parse.add_argument("--registry", default=FILE_NAME,
+                       help=f"the registry file or sqlite:///PATH (default: {FILE_NAME} here)")
+    commands = parse.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="who is known")
+    listing.add_argument("--faces", action="store_true", help="also list every reference face")
+    commands.add_parser("history", help="every correction made, oldest first")
+    rename = commands.add_parser("rename", help="set a person's display name")
+    rename.add_argument("influencer")
+    rename.add_argument("name")
+    merge = commands.add_parser("merge", help="make people one person, under the first id")
+    merge.add_argument("keep")
+    merge.add_argument("others", nargs="+")
+    split = commands.add_parser("split", help="move some of a person's faces to a new (or another) person")
+    split.add_argument("influencer")
+    split.add_argument("--faces", type=int, nargs="+", default=[], help="face ids (list --faces)")
+    split.add_argument("--videos", nargs="+", default=[], help="video sha256s, or unique prefixes of them")
+    target = split.add_mutually_exclusive_group()
+    target.add_argument("--name", default="", help="the new person's display name")
+    target.add_argument("--into", default="", help="an existing person to move the faces to")
+    ignore = commands.add_parser("ignore", help="mark a person as not an influencer")
+    ignore.add_argument("influencer")
+    ignore.add_argument("--undo", action="store_true", help="make them an influencer again")
+    for name, text in (("export", "write the registry as a workbook to edit"),
+                       ("import", "apply the edits of an exported workbook")):
+        commands.add_parser(name, help=text).add_argument("file", type=Path)
+    return parse
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    path = registry_path(args.registry, None)
+    if not path.is_file():
+        print(f"error: no registry at {path}: a run creates it (registry.uri=), or pass --registry PATH",
+              file=sys.stderr)
+        return INPUT_ERROR
+    try:
+        with Registry(path) as registry:
+            print("\n".join(COMMANDS[args.command](registry, args)))
+    except RegistryError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return INPUT_ERROR
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""A run and the registry: refuse a registry of another embedder before any work (`prepare`),
+then, in the people stage, match each appearance against the known people, cluster the rest into
+new people numbered after the highest id, and remember everyone's reference faces (`identify`).
+
+The people stage reads, decides and writes in one transaction, so two runs on one registry
+take turns: the second sees the first one's new people and matches them instead of adding them
+again.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from influencer_kit.components import Clusterer
+from influencer_kit.faces import VideoFaces
+from influencer_kit.people import Appearance, cluster_appearances, identify
+from influencer_kit.registry.corrections import describe
+from influencer_kit.registry.embedders import check_embedder
+from influencer_kit.registry.match import MatchRule, match
+from influencer_kit.registry.store import Registry
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "registry.db"
+SQLITE_PREFIX = "sqlite:///"
+CROP_MARGIN = 0.25  # the margin `faces.crop` leaves around a face, as a share of its size
+
+
+@dataclass
+class RegistrySummary:
+    """What the registry did in one run (logged to MLflow)."""
+
+    path: Path
+    matched_people: int = 0  # known people seen again
+    new_people: int = 0
+    matched_appearances: int = 0
+    ambiguous_appearances: int = 0  # near a known person, but not clearly nearer than the next
+    corrections_new: list[str] = field(default_factory=list)  # in effect in a run for the first time
+    corrections_total: int = 0
+
+    def metrics(self) -> dict[str, float]:
+        return {"registry_people_matched": self.matched_people, "registry_people_new": self.new_people,
+                "registry_appearances_matched": self.matched_appearances,
+                "registry_appearances_ambiguous": self.ambiguous_appearances,
+                "registry_corrections": self.corrections_total,
+                "registry_corrections_new": len(self.corrections_new)}
+
+    def note(self) -> str:
+        """The registry used, then the corrections this run was the first to apply, one per line."""
+        applied = self.corrections_new or [f"no new corrections ({self.corrections_total} in effect)"]
+        return "\n".join([f"registry {self.path}", *applied])
+
+
+def registry_path(uri: str | None, tracking_uri: str | None) -> Path:
+    """Where the registry lives: `registry.uri` (`sqlite:///PATH` or a path), else `registry.db`
+    beside the MLflow SQLite store, else in the current folder."""
+    if uri:
+        return Path(uri.removeprefix(SQLITE_PREFIX)).expanduser().resolve()
+    if tracking_uri and tracking_uri.startswith(SQLITE_PREFIX):
+        return Path(tracking_uri.removeprefix(SQLITE_PREFIX)).expanduser().resolve().parent / FILE_NAME
+    return Path(FILE_NAME).resolve()
+
+
+def in_sweep() -> bool:
+    """True inside a Hydra multirun (`-m`), whose jobs try settings rather than decide who is who."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+@dataclass(frozen=True)
+class KnownPeople:
+    """The registry as one run uses it."""
+
+    path: Path
+    embedder_key: str
+    rule: MatchRule
+
+    def identify(self, appearances: list[Appearance], faces: dict[str, VideoFaces],
+                 clusterer: Clusterer) -> RegistrySummary:
+        """Set each appearance's person (known, or new), name and ignored flag, and store every
+        appearance as a reference face of its person."""
+        with Registry(self.path) as registry, registry.write():
+            owners, refs = registry.references(self.embedder_key)
+            X = np.stack([a.embedding for a in appearances]) if appearances else np.zeros((0, 0))
+            decisions = match(X, refs, owners, self.rule)
+            for appearance, decision in zip(appearances, decisions):
+                appearance.person = decision.person
+            new_people = add_new_people(registry, [a for a in appearances if not a.person], clusterer)
+            for appearance in appearances:
+                remember(registry, appearance, faces[appearance.video], self.embedder_key)
+                person = registry.person(appearance.person)
+                appearance.name, appearance.ignored = person.name, person.ignored
+            return RegistrySummary(
+                self.path, matched_people=len({d.person for d in decisions if d.person}), new_people=new_people,
+                matched_appearances=sum(bool(d.person) for d in decisions),
+                ambiguous_appearances=sum(d.ambiguous for d in decisions),
+                corrections_new=[describe(c.action, c.args) for c in registry.count_run()],
+                corrections_total=len(registry.corrections()))
+
+
+def add_new_people(registry: Registry, unknown: list[Appearance], clusterer: Clusterer) -> int:
+    """Cluster the appearances nobody known matched, and give each cluster the next free id, in
+    order of first appearance; how many people were added."""
+    labels = cluster_appearances(unknown, clusterer)
+    first = registry.next_number()
+    identify(unknown, labels, first=first)
+    count = len(set(labels.tolist()))
+    for number in range(first, first + count):
+        registry.add_person(number)
+    return count
+
+
+def remember(registry: Registry, appearance: Appearance, video: VideoFaces, embedder_key: str) -> None:
+    """Store an appearance as a reference face of its person: its best face (largest, surest) crop,
+    and the appearance's mean embedding."""
+    best = max(appearance.face_ids, key=lambda i: (video.faces[i].area * video.faces[i].confidence, -i))
+    face = video.faces[best]
+    face_id = registry.add_face(appearance.person, appearance.video, face.frame_index, face.box,
+                                box_in_crop(face.box), face.crop_jpeg)
+    registry.add_embedding(face_id, embedder_key, appearance.embedding)
+
+
+def box_in_crop(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """Where the face is inside its crop (`faces.crop`: the box plus a margin, cut at the frame's
+    top and left edges)."""
+    x, y, w, h = box
+    return x - max(0, x - int(w * CROP_MARGIN)), y - max(0, y - int(h * CROP_MARGIN)), w, h
+
+
+def prepare(cfg: DictConfig) -> KnownPeople | None:
+    """The registry this run uses, checked against the run's embedder (re-embedded first when
+    `registry.reembed`); None when the registry is off, or in a sweep's job (unless
+    `registry.in_sweeps`). Raises `RegistryError` for a registry of another embedder."""
+    settings = cfg.registry
+    if not settings.enabled or (in_sweep() and not settings.in_sweeps):
+        return None
+    path = registry_path(settings.uri, cfg.tracking.get("uri"))
+    with Registry(path) as registry:
+        key = check_embedder(registry, OmegaConf.to_container(cfg.embedder, resolve=True), bool(settings.reembed))
+        log.info("registry of known people: %s (%d people)", path, len(registry.people()))
+    return KnownPeople(path, key, MatchRule(float(settings.match_distance), float(settings.margin)))

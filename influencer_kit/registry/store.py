@@ -1,0 +1,258 @@
+"""The registry's storage: one SQLite file (stdlib `sqlite3`) that several runs and the command
+line may use at once.
+
+Tables:
+- `people`: one row per person ever given an id: `id` (`influencer_004`), its `number`, the display
+  `name` ('' for none), `ignored` (marked not an influencer), `merged_into` (the id that now
+  stands for a person merged away; the id itself is never reused), `created`.
+- `faces`: the reference faces, one per appearance a run assigned: the `person`, where it was
+  seen (`video` sha256, `frame`, `box` in the frame), the face crop `jpeg` and the face's `crop_box`
+  inside that crop (enough to embed the crop again with another embedder).
+- `embeddings`: a face's embedding per embedder config (`embedder_key`); embeddings of different
+  models or settings are never compared. `embedders` keeps each key's config, for messages.
+- `corrections`: the log of every rename, merge, split and ignore, with `applied_runs`, the
+  number of runs that have worked with the correction in effect.
+
+The file runs in WAL mode (readers never wait for a writer) and every change happens inside a
+`BEGIN IMMEDIATE` transaction, so two writers queue (for up to `BUSY_TIMEOUT_S`) instead of
+reading the same state and both adding the same person.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from influencer_kit.people import person_id
+from influencer_kit.sheet import InputError
+
+BUSY_TIMEOUT_S = 600.0  # how long a writer waits for another one to finish
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS people (
+        id TEXT PRIMARY KEY,
+        number INTEGER NOT NULL UNIQUE,
+        name TEXT NOT NULL DEFAULT '',
+        ignored INTEGER NOT NULL DEFAULT 0,
+        merged_into TEXT REFERENCES people(id),
+        created REAL NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS faces (
+        id INTEGER PRIMARY KEY,
+        person TEXT NOT NULL REFERENCES people(id),
+        video TEXT NOT NULL,
+        frame INTEGER NOT NULL,
+        box TEXT NOT NULL,
+        crop_box TEXT NOT NULL,
+        jpeg BLOB NOT NULL,
+        added REAL NOT NULL,
+        UNIQUE (video, frame, box))""",
+    "CREATE INDEX IF NOT EXISTS faces_person ON faces (person)",
+    """CREATE TABLE IF NOT EXISTS embeddings (
+        face INTEGER NOT NULL REFERENCES faces(id),
+        embedder_key TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (face, embedder_key))""",
+    "CREATE TABLE IF NOT EXISTS embedders (key TEXT PRIMARY KEY, config TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS corrections (
+        id INTEGER PRIMARY KEY,
+        time REAL NOT NULL,
+        action TEXT NOT NULL,
+        args TEXT NOT NULL,
+        applied_runs INTEGER NOT NULL DEFAULT 0)""",
+]
+
+
+class RegistryError(InputError):
+    """The registry cannot be used as asked (an unknown id, a registry built with another embedder);
+    reported like an unusable input: the message, and exit status 2."""
+
+
+Box = tuple[int, int, int, int]  # x, y, width, height
+
+
+@dataclass
+class Person:
+    id: str
+    number: int
+    name: str
+    ignored: bool
+    merged_into: str | None
+    created: float
+
+
+@dataclass
+class ReferenceFace:
+    """One reference face: who it is, where it was seen, and its crop."""
+
+    id: int
+    person: str
+    video: str
+    frame: int
+    box: Box
+    crop_box: Box
+    jpeg: bytes
+
+
+@dataclass
+class Correction:
+    id: int
+    time: float
+    action: str
+    args: dict
+    applied_runs: int
+
+
+def _box(text: str) -> Box:
+    x, y, w, h = (int(v) for v in text.split(","))
+    return x, y, w, h
+
+
+def _person(row: tuple) -> Person:
+    return Person(row[0], row[1], row[2], bool(row[3]), row[4], row[5])
+
+
+def _face(row: tuple) -> ReferenceFace:
+    return ReferenceFace(row[0], row[1], row[2], row[3], _box(row[4]), _box(row[5]), row[6])
+
+
+PERSON_COLUMNS = "id, number, name, ignored, merged_into, created"
+FACE_COLUMNS = "id, person, video, frame, box, crop_box, jpeg"
+
+
+class Registry:
+    """One open registry file; use as a context manager, and `write()` around every change."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        with self.write():
+            for statement in SCHEMA:
+                self.db.execute(statement)
+
+    def __enter__(self) -> "Registry":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.db.close()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One transaction holding the write lock from its start: whatever it reads stays true
+        until it commits; on an exception nothing of it is kept."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # people
+    def people(self, merged: bool = False) -> list[Person]:
+        """Everyone with an id, by number; people merged into someone else only when `merged`."""
+        where = "" if merged else "WHERE merged_into IS NULL"
+        return [_person(r) for r in self.db.execute(f"SELECT {PERSON_COLUMNS} FROM people {where} ORDER BY number")]
+
+    def person(self, pid: str) -> Person:
+        """The person an id stands for now (following merges)."""
+        row = self.db.execute(f"SELECT {PERSON_COLUMNS} FROM people WHERE id = ?", (pid,)).fetchone()
+        if row is None:
+            raise RegistryError(f"no person {pid!r} in the registry {self.path}; "
+                                f"`python -m influencer_kit.registry list` shows who is there")
+        found = _person(row)
+        return self.person(found.merged_into) if found.merged_into else found
+
+    def next_number(self) -> int:
+        return int(self.db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM people").fetchone()[0])
+
+    def add_person(self, number: int, name: str = "") -> str:
+        pid = person_id(number)
+        self.db.execute("INSERT INTO people (id, number, name, created) VALUES (?, ?, ?, ?)",
+                        (pid, number, name, time.time()))
+        return pid
+
+    def update_person(self, pid: str, **values: object) -> None:
+        """Set `name`, `ignored` or `merged_into` of one person."""
+        assert set(values) <= {"name", "ignored", "merged_into"}, values
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        self.db.execute(f"UPDATE people SET {assignments} WHERE id = ?", (*values.values(), pid))
+
+    # reference faces and their embeddings
+    def faces(self, person: str | None = None) -> list[ReferenceFace]:
+        """Reference faces (of one person, or everyone's), oldest first."""
+        if person is None:
+            rows = self.db.execute(f"SELECT {FACE_COLUMNS} FROM faces ORDER BY id")
+        else:
+            rows = self.db.execute(f"SELECT {FACE_COLUMNS} FROM faces WHERE person = ? ORDER BY id", (person,))
+        return [_face(r) for r in rows]
+
+    def add_face(self, person: str, video: str, frame: int, box: Box, crop_box: Box, jpeg: bytes) -> int:
+        """Store a reference face, unless that face (video, frame, box) is stored already; its id."""
+        box_text = ",".join(map(str, box))
+        self.db.execute(
+            "INSERT OR IGNORE INTO faces (person, video, frame, box, crop_box, jpeg, added) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", (person, video, frame, box_text, ",".join(map(str, crop_box)), jpeg, time.time()))
+        return int(self.db.execute("SELECT id FROM faces WHERE video = ? AND frame = ? AND box = ?",
+                                   (video, frame, box_text)).fetchone()[0])
+
+    def face_owner(self, face: int) -> str:
+        return self.db.execute("SELECT person FROM faces WHERE id = ?", (face,)).fetchone()[0]
+
+    def move_faces(self, face_ids: list[int], person: str) -> None:
+        self.db.executemany("UPDATE faces SET person = ? WHERE id = ?", [(person, f) for f in face_ids])
+
+    def add_embedding(self, face: int, embedder_key: str, vector: np.ndarray) -> None:
+        self.db.execute("INSERT OR IGNORE INTO embeddings (face, embedder_key, vector) VALUES (?, ?, ?)",
+                        (face, embedder_key, np.asarray(vector, dtype=np.float32).tobytes()))
+
+    def references(self, embedder_key: str) -> tuple[list[str], np.ndarray]:
+        """The person of each reference embedding made with that embedder, and the embeddings."""
+        rows = self.db.execute(
+            "SELECT f.person, e.vector FROM faces f JOIN embeddings e ON e.face = f.id "
+            "WHERE e.embedder_key = ? ORDER BY f.id", (embedder_key,)).fetchall()
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return [r[0] for r in rows], np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+
+    def faces_without(self, embedder_key: str) -> list[ReferenceFace]:
+        """Reference faces that have no embedding from that embedder yet."""
+        rows = self.db.execute(
+            f"SELECT {FACE_COLUMNS} FROM faces WHERE id NOT IN "
+            "(SELECT face FROM embeddings WHERE embedder_key = ?) ORDER BY id", (embedder_key,))
+        return [_face(r) for r in rows]
+
+    def embedder_keys(self) -> dict[str, int]:
+        """Each embedder key the registry holds embeddings of, with how many."""
+        return dict(self.db.execute("SELECT embedder_key, COUNT(*) FROM embeddings GROUP BY embedder_key"))
+
+    def embedder_config(self, embedder_key: str) -> dict | None:
+        row = self.db.execute("SELECT config FROM embedders WHERE key = ?", (embedder_key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def add_embedder(self, embedder_key: str, config: dict) -> None:
+        self.db.execute("INSERT OR IGNORE INTO embedders (key, config) VALUES (?, ?)",
+                        (embedder_key, json.dumps(config, sort_keys=True)))
+
+    # the corrections log
+    def log_correction(self, action: str, args: dict) -> None:
+        self.db.execute("INSERT INTO corrections (time, action, args) VALUES (?, ?, ?)",
+                        (time.time(), action, json.dumps(args)))
+
+    def corrections(self) -> list[Correction]:
+        rows = self.db.execute("SELECT id, time, action, args, applied_runs FROM corrections ORDER BY id")
+        return [Correction(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    def count_run(self) -> list[Correction]:
+        """Record that a run worked with every correction in effect; the ones no run had yet."""
+        new = [c for c in self.corrections() if c.applied_runs == 0]
+        self.db.execute("UPDATE corrections SET applied_runs = applied_runs + 1")
+        return new
