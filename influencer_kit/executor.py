@@ -2,8 +2,10 @@
 
 `executor=local` uses a process pool on this machine: each worker builds and loads the detector and
 embedder once, and TensorFlow gets one thread per worker (threads fighting across processes were
-slower on 2 cores). Videos already in the cache are never sent to a worker, and no model is loaded
-when every video is cached.
+slower on 2 cores). Workers are forked from a server process that imports TensorFlow and dlib once
+(about 3.5 s of CPU that each spawned worker would otherwise repeat), and oneDNN's kernels are
+turned on before that import (MTCNN then needs about 25% less CPU). Videos already in the cache
+are never sent to a worker, and no model is loaded when every video is cached.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from tqdm import tqdm
 
 from influencer_kit import plugins
 from influencer_kit.cache import FaceCache
-from influencer_kit.faces import VideoFaces, analyse_video
+from influencer_kit.faces import AnalysisRules, VideoFaces, analyse_video
 from influencer_kit.frames import DecodeError
 from influencer_kit.quiet import native_chatter_filtered
 
@@ -32,9 +34,20 @@ class FaceSettings:
     detector: dict
     embedder: dict
     frames_per_video: int
+    faces_per_track: int = 1  # faces embedded per face track (faces.py); 0: every face
+    early_stop: bool = True  # skip half the frames when the first half is settled (faces.py)
+    same_person_distance: float = 0.5  # a track's embedded faces farther apart: embed all its faces
 
     def key_fields(self) -> dict:
-        return {"detector": self.detector, "embedder": self.embedder, "frames_per_video": self.frames_per_video}
+        return {"detector": self.detector, "embedder": self.embedder, "frames_per_video": self.frames_per_video,
+                "faces_per_track": self.faces_per_track, "early_stop": self.early_stop,
+                "same_person_distance": self.same_person_distance}
+
+    def rules(self) -> AnalysisRules:
+        det = self.detector
+        return AnalysisRules(self.frames_per_video, det["detect_width"], det["min_face_size"],
+                             det["min_confidence"], self.faces_per_track, self.early_stop,
+                             self.same_person_distance)
 
 
 class _Models:
@@ -53,6 +66,20 @@ class _Models:
             cls.settings = settings
 
 
+def _tensorflow_environment() -> None:
+    """Settings TensorFlow reads when it is imported: oneDNN's kernels on (they are faster)."""
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """Workers forked from a server that has imported the heavy libraries (not their models:
+    nothing runs in them before the fork, so forking is safe) once, for every pool of this run."""
+    _tensorflow_environment()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["influencer_kit.worker_preload"])
+    return context
+
+
 def _single_thread_worker(settings: FaceSettings) -> None:
     """Process-pool initializer: one TensorFlow thread, models loaded once."""
     os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
@@ -63,12 +90,8 @@ def _single_thread_worker(settings: FaceSettings) -> None:
 def analyse_one(path: str, settings: FaceSettings) -> VideoFaces | str:
     """The faces of one video, or the decode error's message."""
     _Models.load(settings)
-    det = settings.detector
     try:
-        return analyse_video(
-            path, _Models.detector, _Models.embedder, settings.frames_per_video,
-            det["detect_width"], det["min_face_size"], det["min_confidence"],
-        )
+        return analyse_video(path, _Models.detector, _Models.embedder, settings.rules())
     except DecodeError as err:
         return str(err)
 
@@ -90,12 +113,12 @@ def analyse_all(videos: dict[str, Path], settings: FaceSettings, cache_root: Pat
     bar = tqdm(total=len(todo), desc="analysing videos", unit="video", disable=not progress or not todo)
     workers = max(1, min(workers, len(todo)))
     if workers == 1:
+        _tensorflow_environment()
         for sha, path in todo.items():
             results[sha] = _store(cache, sha, analyse_one(str(path), settings))
             bar.update()
     else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_single_thread_worker,
+        with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_single_thread_worker,
                                  initargs=(settings,)) as pool:
             futures = {pool.submit(analyse_one, str(path), settings): sha for sha, path in todo.items()}
             for future in as_completed(futures):

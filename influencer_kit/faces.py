@@ -1,4 +1,18 @@
-"""From frames to faces: detection on downscaled frames, boxes mapped back, filtering, embedding."""
+"""From a video to its faces: sample frames, detect faces on downscaled frames (boxes mapped back),
+follow each face from frame to frame, and embed only the best faces of each track.
+
+Two rules keep the work small (see `analyse_video`):
+- Early stop: the sampling plan's every other frame is read first (when that is at least
+  `MIN_FRAMES_BEFORE_STOP` frames); when those frames are *settled* (each shows the same number of
+  faces, at least one, and they link into that many tracks spanning every frame), the rest of the
+  plan is skipped.
+- Best faces per track: faces of consecutive sampled frames are linked into tracks when they can be
+  the same person (near, of similar size and colour: `link_step`); each track is split into
+  `faces_per_track` runs of frames and only the best face of each run (largest area x confidence)
+  is embedded. With 2 or more per track, embeddings that disagree (farther apart than
+  `same_person_distance`) mean the track may hold two people, and all its faces are embedded.
+  A face not embedded carries the embedding of its track's embedded face nearest in time.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,7 +21,12 @@ import cv2
 import numpy as np
 
 from influencer_kit.components import Detector, Embedder, Face
-from influencer_kit.frames import sample_frames
+from influencer_kit.frames import DecodeError, VideoReader, spread
+
+MIN_FRAMES_BEFORE_STOP = 4  # never stop early with fewer frames read than this
+MAX_STEP = 4.0  # a face links to one in the previous sampled frame whose centre is closer than this many face widths,
+MAX_SIZE_RATIO = 1.5  # whose width differs by less than this factor
+MIN_COLOUR_MATCH = 0.8  # and whose colours correlate at least this much (a cut to someone else breaks the track)
 
 
 @dataclass
@@ -34,6 +53,19 @@ class VideoFaces:
     embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
 
+@dataclass(frozen=True)
+class AnalysisRules:
+    """How one video is sampled, which faces are kept and which are embedded."""
+
+    frames_per_video: int = 8
+    detect_width: int = 480
+    min_face_size: int = 40
+    min_confidence: float = 0.9
+    faces_per_track: int = 1  # 0: embed every face
+    early_stop: bool = True
+    same_person_distance: float = 0.5
+
+
 def downscale(frame: np.ndarray, width: int) -> tuple[np.ndarray, float]:
     """The frame resized to `width` (never enlarged) and the factor back to full size."""
     if width <= 0 or frame.shape[1] <= width:
@@ -55,6 +87,8 @@ def detect(detector: Detector, frames: list[np.ndarray], detect_width: int, min_
            min_confidence: float) -> list[list[Face]]:
     """Faces per frame in full-frame pixels, detected on frames downscaled to `detect_width`,
     keeping those at least `min_face_size` pixels (shorter side) and `min_confidence` sure."""
+    if not frames:
+        return []
     scaled = [downscale(f, detect_width) for f in frames]
     found = detector.detect([s for s, _ in scaled])
     kept: list[list[Face]] = []
@@ -83,21 +117,168 @@ def crop(frame: np.ndarray, box: tuple[int, int, int, int], margin: float = 0.25
     return frame[y0 : min(frame.shape[0], y + h + my), x0 : min(frame.shape[1], x + w + mx)]
 
 
-def analyse_video(path: str, detector: Detector, embedder: Embedder, frames_per_video: int,
-                  detect_width: int, min_face_size: int, min_confidence: float) -> VideoFaces:
-    """Sample frames, detect faces, embed every kept face. Raises `frames.DecodeError`."""
-    sample = sample_frames(path, frames_per_video)
-    per_frame = detect(detector, sample.frames, detect_width, min_face_size, min_confidence)
-    records: list[FaceRecord] = []
-    vectors: list[np.ndarray] = []
-    for index, frame, faces in zip(sample.indices, sample.frames, per_frame):
-        if not faces:
-            continue
-        vectors.append(embedder.embed(frame, faces))
-        records += [FaceRecord(index, f.box, f.confidence, encode_jpeg(crop(frame, f.box))) for f in faces]
+def split_plan(plan: list[int], early_stop: bool) -> tuple[list[int], list[int]]:
+    """The frames to read first and those to read only when the first ones are not settled:
+    every other frame of the plan first, when that is at least `MIN_FRAMES_BEFORE_STOP` frames."""
+    first = plan[::2]
+    if not early_stop or len(first) < MIN_FRAMES_BEFORE_STOP:
+        return plan, []
+    return first, plan[1::2]
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """A face in one sampled frame, with what linking it to other frames needs."""
+
+    position: int  # which sampled frame, in time order
+    face: Face
+    colour: np.ndarray  # hue-saturation histogram of the face box (`colour_of`)
+
+
+def colour_of(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """A hue-saturation histogram of the face box (RGB frame), summing to 1."""
+    x, y, w, h = box
+    hsv = cv2.cvtColor(np.ascontiguousarray(frame[y : y + h, x : x + w]), cv2.COLOR_RGB2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], None, [16, 8], [0, 180, 0, 256])
+    return (hist / max(float(hist.sum()), 1.0)).astype(np.float32)
+
+
+def sightings(frames: list[np.ndarray], per_frame: list[list[Face]]) -> list[list[Sighting]]:
+    return [[Sighting(p, f, colour_of(frame, f.box)) for f in faces]
+            for p, (frame, faces) in enumerate(zip(frames, per_frame))]
+
+
+def link_step(a: Sighting, b: Sighting) -> float | None:
+    """How far the face moved between two frames, in face widths; None when the two cannot be the
+    same person: farther than `MAX_STEP`, of another size (`MAX_SIZE_RATIO`) or another colour
+    (`MIN_COLOUR_MATCH`)."""
+    (ax, ay, aw, ah), (bx, by, bw, bh) = a.face.box, b.face.box
+    step = float(np.hypot((ax + aw / 2) - (bx + bw / 2), (ay + ah / 2) - (by + bh / 2))) / max(1.0, (aw + bw) / 2)
+    small, large = sorted((max(1, aw), max(1, bw)))
+    if step >= MAX_STEP or large / small >= MAX_SIZE_RATIO:
+        return None
+    if cv2.compareHist(a.colour, b.colour, cv2.HISTCMP_CORREL) < MIN_COLOUR_MATCH:
+        return None
+    return step
+
+
+def link_tracks(per_frame: list[list[Sighting]]) -> list[list[int]]:
+    """A track number per face, frame by frame (frames in time order). A face joins the track of a
+    face in the previous frame that it can be (`link_step`), nearest pairs first, one face per
+    track per frame; any other face starts a new track."""
+    tracks: list[list[int]] = []
+    previous: list[tuple[Sighting, int]] = []
+    next_track = 0
+    for faces in per_frame:
+        steps = ((link_step(face, before), i, j) for i, face in enumerate(faces)
+                 for j, (before, _) in enumerate(previous))
+        ids: list[int | None] = [None] * len(faces)
+        taken: set[int] = set()
+        for _, i, j in sorted(s for s in steps if s[0] is not None):
+            if ids[i] is None and j not in taken:
+                ids[i] = previous[j][1]
+                taken.add(j)
+        for i in range(len(faces)):
+            if ids[i] is None:
+                ids[i], next_track = next_track, next_track + 1
+        tracks.append([int(t) for t in ids])
+        previous = list(zip(faces, tracks[-1]))
+    return tracks
+
+
+def settled(per_frame: list[list[Sighting]]) -> bool:
+    """True when every frame shows the same number of faces (at least one) and they link into
+    that many tracks, each with a face in every frame: more frames would show the same people."""
+    counts = {len(faces) for faces in per_frame}
+    if len(counts) != 1 or counts == {0}:
+        return False
+    return len({t for ids in link_tracks(per_frame) for t in ids}) == counts.pop()
+
+
+def best_faces(track_of_face: list[int], quality: list[float], per_track: int) -> list[int]:
+    """Indices of the faces to embed: each track's faces (in time order) are split into
+    `per_track` runs of nearly equal length, and the best face of each run is taken (highest
+    quality, the earliest on a tie). `per_track` 0 takes every face."""
+    if per_track <= 0:
+        return list(range(len(track_of_face)))
+    chosen: list[int] = []
+    for track in sorted(set(track_of_face)):
+        members = [i for i, t in enumerate(track_of_face) if t == track]
+        for run in np.array_split(np.asarray(members), min(per_track, len(members))):
+            chosen.append(int(max(run, key=lambda i: (quality[i], -i))))
+    return sorted(chosen)
+
+
+def disagreeing_tracks(track_of_face: list[int], embedded: dict[int, np.ndarray], distance: float) -> set[int]:
+    """Tracks whose embedded faces are not all within `distance` of each other."""
+    out: set[int] = set()
+    for track in set(track_of_face):
+        vectors = [v for i, v in embedded.items() if track_of_face[i] == track]
+        if any(np.linalg.norm(a - b) > distance for k, a in enumerate(vectors) for b in vectors[k + 1:]):
+            out.add(track)
+    return out
+
+
+def detect_sampled(reader: VideoReader, detector: Detector, rules: AnalysisRules
+                   ) -> tuple[list[int], list[np.ndarray], list[list[Sighting]]]:
+    """Frame numbers, frames and the faces in each, in time order, under the early-stop rule."""
+    def look(wanted: list[int]) -> tuple[list[tuple[int, np.ndarray]], list[list[Face]]]:
+        read = reader.read(wanted)
+        return read, detect(detector, [f for _, f in read], rules.detect_width, rules.min_face_size,
+                            rules.min_confidence)
+
+    first, rest = split_plan(spread(reader.frame_count, rules.frames_per_video), rules.early_stop)
+    read, found = look(first)
+    if rest and not (len(read) == len(first) and settled(sightings([f for _, f in read], found))):
+        more, more_found = look(rest)
+        read, found = read + more, found + more_found
+    order = sorted(range(len(read)), key=lambda k: read[k][0])
+    frames = [read[k][1] for k in order]
+    return [read[k][0] for k in order], frames, sightings(frames, [found[k] for k in order])
+
+
+def embed_faces(embedder: Embedder, frames: list[np.ndarray], seen: list[Sighting],
+                which: list[int]) -> dict[int, np.ndarray]:
+    """Embeddings of the faces `which` (indices into `seen`), one embedder call per frame."""
+    out: dict[int, np.ndarray] = {}
+    for position in sorted({seen[i].position for i in which}):
+        ids = [i for i in which if seen[i].position == position]
+        for i, vector in zip(ids, embedder.embed(frames[position], [seen[i].face for i in ids])):
+            out[i] = np.asarray(vector, dtype=np.float32)
+    return out
+
+
+def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: AnalysisRules) -> VideoFaces:
+    """Sample frames (early stop), detect faces, link them into tracks and embed the best faces of
+    each track (all of a track whose picks disagree). Raises `frames.DecodeError`."""
+    with VideoReader(path) as reader:
+        indices, frames, per_frame = detect_sampled(reader, detector, rules)
+    if not frames:
+        raise DecodeError("none of the sampled frames could be decoded")
+    seen = [s for faces in per_frame for s in faces]
+    track_of_face = [t for ids in link_tracks(per_frame) for t in ids]
+    quality = [s.face.area * s.face.confidence for s in seen]
+    embedded = embed_faces(embedder, frames, seen, best_faces(track_of_face, quality, rules.faces_per_track))
+    unsure = disagreeing_tracks(track_of_face, embedded, rules.same_person_distance)
+    rest = [i for i, t in enumerate(track_of_face) if t in unsure and i not in embedded]
+    embedded.update(embed_faces(embedder, frames, seen, rest))
     return VideoFaces(
-        frame_indices=sample.indices,
-        frames_jpeg=[encode_jpeg(f, 85) for f in sample.frames],
-        faces=records,
-        embeddings=np.concatenate(vectors).astype(np.float32) if vectors else np.zeros((0, 0), np.float32),
+        frame_indices=indices,
+        frames_jpeg=[encode_jpeg(f, 85) for f in frames],
+        faces=[FaceRecord(indices[s.position], s.face.box, s.face.confidence,
+                          encode_jpeg(crop(frames[s.position], s.face.box))) for s in seen],
+        embeddings=track_filled(track_of_face, [s.position for s in seen], embedded),
     )
+
+
+def track_filled(track_of_face: list[int], frame_of_face: list[int], embedded: dict[int, np.ndarray]) -> np.ndarray:
+    """One row per face: its own embedding, else that of the embedded face of its track nearest in
+    time (the earlier one on a tie)."""
+    if not track_of_face:
+        return np.zeros((0, 0), np.float32)
+    rows = []
+    for i, track in enumerate(track_of_face):
+        nearest = min((j for j in embedded if track_of_face[j] == track),
+                      key=lambda j: (abs(frame_of_face[j] - frame_of_face[i]), frame_of_face[j], j))
+        rows.append(embedded[nearest])
+    return np.stack(rows).astype(np.float32)

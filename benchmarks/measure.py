@@ -1,0 +1,97 @@
+"""Running a command as a child process and measuring it: wall time, and the peak memory and CPU
+time of its whole process tree (the child and every worker it starts), sampled from /proc (Linux)."""
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SAMPLE_EVERY_S = 0.2
+
+
+@dataclass
+class Measured:
+    wall_s: float
+    peak_bytes: int  # largest sum of proportional set size (PSS) over the tree, sampled
+    cpu_s: float  # user + system CPU time of every process of the tree, as last sampled
+    returncode: int
+    output: str
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pid: int) -> float | None:
+    """User + system CPU seconds of one process so far; None when it has gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def children_of(pid: int) -> list[int]:
+    """`pid` and all its descendants alive now."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, frontier = [pid], [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier]
+        tree += frontier
+    return tree
+
+
+def memory_of(pid: int) -> int:
+    """Proportional set size of one process in bytes (shared pages split among their users);
+    0 when it has gone."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def run_measured(command: list[str], env: dict[str, str] | None = None, timeout_s: float = 3600) -> Measured:
+    """Run `command`, its output captured into a temporary file, and measure it."""
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-{os.getpid()}-{time.monotonic_ns()}.log"
+    with open(log, "w+") as out:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        peak = 0
+        cpu: dict[int, float] = {}
+        while child.poll() is None:
+            tree = children_of(child.pid)
+            peak = max(peak, sum(memory_of(p) for p in tree))
+            cpu.update({p: c for p in tree if (c := cpu_of(p)) is not None})
+            if time.perf_counter() - start > timeout_s:
+                child.kill()
+            time.sleep(SAMPLE_EVERY_S)
+        wall = time.perf_counter() - start
+        out.seek(0)
+        text = out.read()
+    log.unlink()
+    return Measured(wall, peak, sum(cpu.values()), child.returncode, text)
+
+
+def machine() -> str:
+    """Cores, CPU model, memory: what a timing ran on."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))) / 2**20
+    return f"{os.cpu_count()} CPU cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def load() -> str:
+    """The load average over 1, 5 and 15 minutes."""
+    return " / ".join(f"{v:.2f}" for v in os.getloadavg())
