@@ -23,9 +23,14 @@ from influencer_kit.atomic import write_atomic
 from influencer_kit.faces import FaceRecord, VideoFaces
 
 
+# Bump when the faces stage's code changes what it finds for the same settings, or the entry format
+# changes: old entries are then never read.
+FORMAT = 2
+
+
 def settings_key(settings: dict) -> str:
     """A short key that changes whenever any setting that affects faces or embeddings changes."""
-    blob = json.dumps(settings, sort_keys=True, default=str)
+    blob = json.dumps({"format": FORMAT, **settings}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
