@@ -17,9 +17,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -118,20 +118,31 @@ def fetch_all(
     cfg: FetchConfig | Mapping[str, Any],
     progress: bool = True,
 ) -> list[Fetched]:
-    """Fetch every (row, url) with ``cfg.workers`` threads; results are in the input order."""
+    """Fetch every (row, url) with ``cfg.workers`` threads; results are in the input order.
+    A URL given in several rows is fetched once, for its first row, and shared with the others."""
     cfg = FetchConfig.of(cfg)
     sessions = _ThreadSessions()
+    keys = [url if isinstance(url, str) else (row,) for row, url in items]  # a non-text cell stands alone
 
     def one(row: int, url: str) -> Fetched:
         return fetch(row, url, base_dir, cache_dir, cfg, sessions.get())
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, cfg.workers)) as pool:
-            futures = [pool.submit(one, row, url) for row, url in items]
-            done = as_completed(futures)
-            for _ in tqdm(done, total=len(futures), desc="downloading", unit="video", disable=not progress):
-                pass
-            return [future.result() for future in futures]
+            futures: dict[object, Future[Fetched]] = {}
+            for key, (row, url) in zip(keys, items):
+                if key not in futures:
+                    futures[key] = pool.submit(one, row, url)
+            done = as_completed(futures.values())
+            try:
+                for _ in tqdm(done, total=len(futures), desc="downloading", unit="video", disable=not progress):
+                    pass
+            except BaseException:  # Ctrl-C: start no further download; those under way end by their timeouts
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            firsts = [futures[key].result() for key in keys]
+            return [replace(first, row=row, downloaded=first.downloaded and first.row == row)
+                    for first, (row, _) in zip(firsts, items)]
     finally:
         sessions.close()
 
