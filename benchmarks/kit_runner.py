@@ -1,6 +1,6 @@
 """influencer-kit as the benchmark runs it: `pipeline.run` with the app's real config (defaults,
-MLflow tracking off), one job or a sweep of jobs in one process sharing one face cache, the way
-Hydra's basic launcher runs a `-m` sweep.
+MLflow tracking off, a new registry of known people in the work folder), one job or a sweep of
+jobs in one process sharing one face cache, the way Hydra's basic launcher runs a `-m` sweep.
 
 `python benchmarks/kit_runner.py VIDEOS.csv WORK_DIR OUT.json [--eps 0.3 0.4 ...]` writes, per job,
 the predicted influencer of each row, stage times and counts.
@@ -24,7 +24,7 @@ def job(csv: Path, work: Path, name: str, overrides: list[str]) -> dict:
     with initialize_config_module(config_module="influencer_kit.conf", version_base="1.3"):
         cfg = compose(config_name="config", overrides=[
             f"data.path={csv}", f"output.dir={work / name}", f"cache.dir={work / 'cache'}",
-            "tracking=none", "output.progress=false", *overrides,
+            f"registry.uri={work / 'registry.db'}", "tracking=none", "output.progress=false", *overrides,
         ])
     result = pipeline.run(cfg)
     return {
@@ -48,7 +48,8 @@ def main() -> None:
     parser.add_argument("--eps", type=float, nargs="*", default=[], help="a cluster.eps sweep")
     args = parser.parse_args()
     plugins.register_configs()
-    jobs = [("default", [])] if not args.eps else [(f"eps_{e}", [f"cluster.eps={e}"]) for e in args.eps]
+    jobs = [("default", [])] if not args.eps else [  # a sweep's jobs leave the registry alone (registry.in_sweeps)
+        (f"eps_{e}", [f"cluster.eps={e}", "registry.enabled=false"]) for e in args.eps]
     results = [job(args.csv.resolve(), args.work.resolve(), name, overrides) for name, overrides in jobs]
     args.out.write_text(json.dumps(results))
 

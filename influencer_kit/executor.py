@@ -3,8 +3,8 @@
 `executor=local` uses a process pool on this machine: each worker builds and loads the detector and
 embedder once, and TensorFlow gets one thread per worker (threads fighting across processes were
 slower on 2 cores). Workers are forked from a server process that imports TensorFlow and dlib once
-(about 3.5 s of CPU that each spawned worker would otherwise repeat), and oneDNN's kernels are
-turned on before that import (MTCNN then needs about 25% less CPU). Videos already in the cache
+(about 3 s of CPU that each spawned worker would otherwise repeat), with `TENSORFLOW_ENV` set
+before that import. Videos already in the cache
 are never sent to a worker, and no model is loaded when every video is cached.
 """
 from __future__ import annotations
@@ -66,15 +66,20 @@ class _Models:
             cls.settings = settings
 
 
+TENSORFLOW_ENV = {  # read when TensorFlow is imported; MTCNN finds the same faces either way
+    "TF_ENABLE_ONEDNN_OPTS": "1",  # oneDNN's kernels: about 25% less CPU for MTCNN
+    "TF_USE_LEGACY_KERAS": "1",  # tf.keras from tf_keras: TensorFlow imports in ~3 s instead of ~4 s
+}
+
+
 def _tensorflow_environment() -> None:
-    """Settings TensorFlow reads when it is imported: oneDNN's kernels on (they are faster)."""
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
+    """Settings for a TensorFlow not imported yet in this process (`TENSORFLOW_ENV`)."""
+    os.environ.update(TENSORFLOW_ENV)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
     """Workers forked from a server that has imported the heavy libraries (not their models:
     nothing runs in them before the fork, so forking is safe) once, for every pool of this run."""
-    _tensorflow_environment()
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["influencer_kit.worker_preload"])
     return context
