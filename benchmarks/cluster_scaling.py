@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 DIM = 128
 PER_CLUSTER = 10
 MEMORY_LIMIT = 8 * 2**30
-TIMEOUT_S = 240
+TIMEOUT_S = 150
 
 
 def synthetic(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -34,9 +34,9 @@ class FaceSettings:
     detector: dict
     embedder: dict
     frames_per_video: int
-    faces_per_track: int = 1  # faces embedded per face track (faces.py); 0: every face
-    early_stop: bool = True  # skip half the frames when the first half is settled (faces.py)
-    same_person_distance: float = 0.5  # a track's embedded faces farther apart: embed all its faces
+    faces_per_track: int = AnalysisRules.faces_per_track  # the rules of faces.py
+    early_stop: bool = AnalysisRules.early_stop
+    same_person_distance: float = AnalysisRules.same_person_distance
 
     def key_fields(self) -> dict:
         return {"detector": self.detector, "embedder": self.embedder, "frames_per_video": self.frames_per_video,

@@ -61,9 +61,9 @@ class AnalysisRules:
     detect_width: int = 480
     min_face_size: int = 40
     min_confidence: float = 0.9
-    faces_per_track: int = 1  # 0: embed every face
-    early_stop: bool = True
-    same_person_distance: float = 0.5
+    faces_per_track: int = 1  # faces embedded per track; 0: every face
+    early_stop: bool = True  # skip the second half of the plan when the first half is settled
+    same_person_distance: float = 0.5  # with 2+ per track: picks farther apart mean embed the whole track
 
 
 def downscale(frame: np.ndarray, width: int) -> tuple[np.ndarray, float]:
