@@ -9,9 +9,10 @@ from omegaconf import DictConfig
 
 from influencer_kit import plugins
 from influencer_kit.app import main_task
+from influencer_kit.errors import ConfigError
 from influencer_kit.sheet import InputError
 
-INPUT_ERROR = 2  # exit code of a run stopped by an unusable spreadsheet
+INPUT_ERROR = 2  # exit code of a run stopped by an unusable spreadsheet or setting
 INTERRUPTED = 130  # exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it
 
 
@@ -19,7 +20,7 @@ INTERRUPTED = 130  # exit code of a run stopped by Ctrl-C (128 + SIGINT), as she
 def _hydra_main(cfg: DictConfig) -> float | None:
     try:
         return main_task(cfg)
-    except InputError as err:  # caught here: Hydra prints a traceback for any exception it sees
+    except (InputError, ConfigError) as err:  # caught here: Hydra prints a traceback for any exception it sees
         print(f"error: {err}", file=sys.stderr)
         sys.exit(INPUT_ERROR)
 

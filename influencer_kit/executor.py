@@ -6,20 +6,24 @@ slower on 2 cores). Workers are forked from a server process that imports Tensor
 (about 3 s of CPU that each spawned worker would otherwise repeat), with `TENSORFLOW_ENV` set
 before that import. Videos already in the cache
 are never sent to a worker, and no model is loaded when every video is cached.
+`executor=ray` sends the same work to Ray actors instead (ray_executor.py); the cache stays here.
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import signal
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from omegaconf import DictConfig
 from tqdm import tqdm
 
 from influencer_kit import plugins
 from influencer_kit.cache import FaceCache
+from influencer_kit.errors import ConfigError
 from influencer_kit.faces import AnalysisRules, VideoFaces, analyse_video
 from influencer_kit.frames import DecodeError
 from influencer_kit.quiet import native_chatter_filtered
@@ -86,24 +90,39 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def _single_thread_worker(settings: FaceSettings) -> None:
-    """Process-pool initializer: one TensorFlow thread, models loaded once."""
+    """Process-pool initializer: one TensorFlow thread, models loaded once; Ctrl-C is left to
+    the main process, which stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     _Models.load(settings)
 
 
 def analyse_one(path: str, settings: FaceSettings) -> VideoFaces | str:
-    """The faces of one video, or the decode error's message."""
+    """The faces of one video, or why it could not be analysed (a decode error, for one)."""
     _Models.load(settings)
     try:
         return analyse_video(path, _Models.detector, _Models.embedder, settings.rules())
     except DecodeError as err:
         return str(err)
+    except Exception as err:  # one odd file must not stop the run: it becomes that row's error
+        log.warning("analysing %s failed", path, exc_info=True)
+        return f"analysing it failed: {type(err).__name__}: {err}"
 
 
-def analyse_all(videos: dict[str, Path], settings: FaceSettings, cache_root: Path, workers: int,
+def check_executor(executor: DictConfig) -> None:
+    """Refuse, before any work, an executor that cannot run here (Ray not installed, for one)."""
+    if executor.name == "ray":
+        from influencer_kit.ray_executor import require_ray  # it imports this module
+        require_ray()
+    elif executor.name != "local":
+        raise ConfigError(f"executor.name={executor.name!r} is not an executor: use executor=local or executor=ray")
+
+
+def analyse_all(videos: dict[str, Path], settings: FaceSettings, cache_root: Path, executor: DictConfig,
                 progress: bool = True) -> tuple[dict[str, VideoFaces | str], FaceCache]:
-    """Faces for every video (keyed by sha256), from the cache or computed and then cached.
+    """Faces for every video (keyed by sha256), from the cache or computed and then cached by
+    `executor` (the `executor` config: a process pool here, or Ray: ray_executor.py).
     Decode failures come back as their message and are not cached."""
     cache = FaceCache(cache_root, settings.key_fields())
     results: dict[str, VideoFaces | str] = {}
@@ -116,8 +135,13 @@ def analyse_all(videos: dict[str, Path], settings: FaceSettings, cache_root: Pat
             results[sha] = cached
     log.info("faces: %d video(s) cached, %d to analyse", len(results), len(todo))
     bar = tqdm(total=len(todo), desc="analysing videos", unit="video", disable=not progress or not todo)
-    workers = max(1, min(workers, len(todo)))
-    if workers == 1:
+    workers = max(1, min(int(executor.workers), len(todo)))
+    if executor.name == "ray" and todo:
+        from influencer_kit.ray_executor import analyse_on_ray  # it imports this module
+        for sha, result in analyse_on_ray(todo, settings, executor, workers):
+            results[sha] = _store(cache, sha, result)
+            bar.update()
+    elif workers == 1:
         _tensorflow_environment()
         for sha, path in todo.items():
             results[sha] = _store(cache, sha, analyse_one(str(path), settings))
@@ -126,12 +150,24 @@ def analyse_all(videos: dict[str, Path], settings: FaceSettings, cache_root: Pat
         with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_single_thread_worker,
                                  initargs=(settings,)) as pool:
             futures = {pool.submit(analyse_one, str(path), settings): sha for sha, path in todo.items()}
-            for future in as_completed(futures):
-                sha = futures[future]
-                results[sha] = _store(cache, sha, future.result())
-                bar.update()
+            try:
+                for future in as_completed(futures):
+                    sha = futures[future]
+                    results[sha] = _store(cache, sha, _outcome(future))
+                    bar.update()
+            except BaseException:  # Ctrl-C or a kill: start no further video, keep what is stored
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     bar.close()
     return results, cache
+
+
+def _outcome(future: Future) -> VideoFaces | str:
+    """A worker's result, or why the worker failed (a crashed worker process, for one)."""
+    try:
+        return future.result()
+    except Exception as err:
+        return f"the worker analysing it stopped: {type(err).__name__}: {err}"
 
 
 def _store(cache: FaceCache, sha: str, result: VideoFaces | str) -> VideoFaces | str:

@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from influencer_kit import plugins, ranking
 from influencer_kit.cache import FaceCache
 from influencer_kit.demo import build_demo
-from influencer_kit.executor import FaceSettings, analyse_all
+from influencer_kit.executor import FaceSettings, analyse_all, check_executor
 from influencer_kit.faces import VideoFaces
 from influencer_kit.fetch import Fetched, FetchConfig, fetch_all
 from influencer_kit.outputs import write_outputs
@@ -71,6 +71,8 @@ def run(cfg: DictConfig) -> Result:
     with timed(timings, "read spreadsheet"):
         sheet = read_sheet(input_path(cfg), cfg.data.sheet, cfg.data.url_column,
                            cfg.data.performance_column, cfg.data.label_column)
+        performance = ranking.normalised_performance(sheet, cfg.ranking)  # None unless ranking.normalize_by
+        check_executor(cfg.executor)  # executor=ray without Ray installed is refused before any work
         known = prepare_registry(cfg)  # a registry of another embedder is refused before any work
     with timed(timings, "download"):
         fetched = fetch_all([(r.row, r.url) for r in sheet.rows], sheet.path.parent, cache_root,
@@ -81,15 +83,14 @@ def run(cfg: DictConfig) -> Result:
             embedder=OmegaConf.to_container(cfg.embedder),
             frames_per_video=int(cfg.frames_per_video),
         )
-        analysed, cache = analyse_all(unique_videos(fetched), settings, cache_root,
-                                      int(cfg.executor.workers), progress)
+        analysed, cache = analyse_all(unique_videos(fetched), settings, cache_root, cfg.executor, progress)
     with timed(timings, "people"):
         faces = {sha: r for sha, r in analysed.items() if isinstance(r, VideoFaces)}
         appearances, registry = find_people(fetched, faces, cfg, known)
     with timed(timings, "ranking"):
         videos = build_videos_table(sheet, fetched, analysed, appearances)
         names = {a.person: a.name for a in appearances}
-        metrics = with_names(ranking.performance_metrics(ranking_input(sheet, videos), cfg.ranking), names)
+        metrics = with_names(ranking.performance_metrics(ranking_input(sheet, videos, performance), cfg.ranking), names)
         ranked, unranked = ranking.rank(metrics, cfg.ranking)
         ranked = with_names(ranked, names)
     result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings, registry)

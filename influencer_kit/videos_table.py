@@ -109,11 +109,12 @@ def with_names(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     return table
 
 
-def ranking_input(sheet: Sheet, videos: pd.DataFrame) -> pd.DataFrame:
-    """What the ranking stage needs per row: influencer, parsed performance, counted, faces."""
+def ranking_input(sheet: Sheet, videos: pd.DataFrame, performance: list[float | None] | None = None) -> pd.DataFrame:
+    """What the ranking stage needs per row: influencer, parsed performance (or, when given, the
+    row's value in `performance`, e.g. normalised), counted, faces."""
     return pd.DataFrame({
         "influencer": videos["influencer"],
-        "performance": [r.performance for r in sheet.rows],
+        "performance": [r.performance for r in sheet.rows] if performance is None else performance,
         "counted": videos["counted"],
         "faces": videos["influencer_faces"],
     })
