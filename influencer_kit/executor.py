@@ -89,17 +89,18 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _single_thread_worker(settings: FaceSettings) -> None:
-    """Process-pool initializer: one TensorFlow thread, models loaded once; Ctrl-C is left to
-    the main process, which stops the pool."""
+def _single_thread_worker() -> None:
+    """Process-pool initializer: one TensorFlow thread; Ctrl-C is left to the main process, which
+    stops the pool. The models load with the first video, so that a model that cannot load here
+    reaches the user as its own error rather than as a broken pool."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    _Models.load(settings)
 
 
 def analyse_one(path: str, settings: FaceSettings) -> VideoFaces | str:
-    """The faces of one video, or why it could not be analysed (a decode error, for one)."""
+    """The faces of one video, or why it could not be analysed (a decode error, for one).
+    A model that cannot load (`ConfigError`) stops the run: no video could be analysed."""
     _Models.load(settings)
     try:
         return analyse_video(path, _Models.detector, _Models.embedder, settings.rules())
@@ -147,8 +148,7 @@ def analyse_all(videos: dict[str, Path], settings: FaceSettings, cache_root: Pat
             results[sha] = _store(cache, sha, analyse_one(str(path), settings))
             bar.update()
     else:
-        with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_single_thread_worker,
-                                 initargs=(settings,)) as pool:
+        with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_single_thread_worker) as pool:
             futures = {pool.submit(analyse_one, str(path), settings): sha for sha, path in todo.items()}
             try:
                 for future in as_completed(futures):
@@ -166,6 +166,8 @@ def _outcome(future: Future) -> VideoFaces | str:
     """A worker's result, or why the worker failed (a crashed worker process, for one)."""
     try:
         return future.result()
+    except ConfigError:
+        raise
     except Exception as err:
         return f"the worker analysing it stopped: {type(err).__name__}: {err}"
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from influencer_kit.errors import ConfigError
+
 
 def use_weights_dir(weights_dir: str) -> None:
     """Point deepface/retina-face at `weights_dir` (the folder that holds `.deepface/weights`)."""
@@ -19,7 +21,7 @@ def weights_folder() -> Path:
     return Path(os.getenv("DEEPFACE_HOME", str(Path.home()))) / ".deepface" / "weights"
 
 
-class MissingWeightsError(RuntimeError):
+class MissingWeightsError(ConfigError):
     """Model weights are neither on disk nor downloadable from here."""
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from influencer_kit import hookimpl
 from influencer_kit.components import Component, DetectorConfig, Face
+from influencer_kit.errors import ConfigError
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 CASCADE_DIRS = [getattr(cv2.data, "haarcascades", ""), "/usr/share/opencv4/haarcascades", "/usr/share/opencv/haarcascades"]
@@ -45,13 +46,13 @@ class OpenCVDetector:
         path = find_cascade(self.cascade_path)
         if path is None:
             looked = self.cascade_path or ", ".join(d for d in CASCADE_DIRS if d)
-            raise FileNotFoundError(
+            raise ConfigError(
                 f"OpenCV's {CASCADE_FILE} was not found (looked in {looked}). Install Debian's "
                 f"opencv-data package (apt-get install opencv-data) or set detector.cascade_path="
             )
         self.cascade_ = cv2.CascadeClassifier(path)
         if self.cascade_.empty():
-            raise FileNotFoundError(f"OpenCV could not load the Haar cascade {path}")
+            raise ConfigError(f"OpenCV could not load the Haar cascade {path}")
         return self
 
     def detect(self, frames: list[np.ndarray]) -> list[list[Face]]:

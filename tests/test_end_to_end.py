@@ -131,3 +131,14 @@ def test_performers_in_the_real_clip_are_listed(tmp_path, shared_faces):
     assert clip["status"] == "ok" and clip["faces_detected"] >= 2
     performers = clip["influencers"].split(";")
     assert len(performers) >= 2 and lin_id in performers
+
+
+def test_missing_model_weights_stop_the_run_with_one_clear_error(tmp_path):
+    """Offline, retinaface cannot fetch its weights: the run says which file and where, exit 2."""
+    env = {"DEEPFACE_HOME": str(tmp_path / "home")}
+    done = run_cli(cli_args(tmp_path, "detector=retinaface", "tracking.enabled=false"), cwd=tmp_path, env=env)
+    if done.returncode == 0:
+        pytest.skip("retinaface downloaded its weights: this machine is online")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    error = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(error) == 1 and "retinaface.h5" in error[0] and str(tmp_path / "home" / ".deepface" / "weights") in error[0]
