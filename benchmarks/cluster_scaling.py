@@ -22,12 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from measure import load, machine, run_measured
+from measure import load, machine, run_measured, write_report
 
 from influencer_kit import plugins
 from influencer_kit.evaluation import bcubed
 
-HERE = Path(__file__).resolve().parent
 DIM = 128
 PER_CLUSTER = 10
 MEMORY_LIMIT = 8 * 2**30
@@ -109,10 +108,7 @@ def main() -> None:
         f"the data, {DIM * 4} bytes a point), limited to {MEMORY_LIMIT / 2**30:.0f} GiB and {TIMEOUT_S} s.\n\n"
         + "\n".join(lines) + "\n\nGrowth between the two largest sizes that finished:\n\n" + "\n".join(summary) + "\n"
     )
-    out = HERE / "results" / "cluster_scaling.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(report)
-    print(report)
+    write_report(report, "cluster_scaling.md")
 
 
 if __name__ == "__main__":

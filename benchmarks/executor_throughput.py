@@ -20,10 +20,8 @@ import tempfile
 from pathlib import Path
 
 from build_data import ROOT, people_dataset
-from compare import load, machine
-from measure import Measured, run_measured
+from measure import Measured, load, machine, run_measured, write_report
 
-HERE = Path(__file__).resolve().parent
 CONFIGS = [("local", 1), ("local", 2), ("ray", 1), ("ray", 2)]
 
 
@@ -98,10 +96,7 @@ def main() -> None:
         f"memory (largest sum of PSS, sampled every 0.2 s) cover the run's whole process tree; Ray's "
         f"own processes (GCS, raylet, workers) are children of the run.\n\n" + table(runs) + "\n"
     )
-    out = HERE / "results" / "executor_throughput.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(report)
-    print(report)
+    write_report(report, "executor_throughput.md")
 
 
 if __name__ == "__main__":

@@ -95,3 +95,11 @@ def machine() -> str:
 def load() -> str:
     """The load average over 1, 5 and 15 minutes."""
     return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def write_report(report: str, name: str) -> None:
+    """Write `report` to benchmarks/results/`name` and print it."""
+    out = Path(__file__).resolve().parent / "results" / name
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(report)
+    print(report)

@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from hydra import compose, initialize_config_module
@@ -77,3 +80,103 @@ def _folder_server():
 
 serve_folder = pytest.fixture(_folder_server)
 serve_folder_module = pytest.fixture(_folder_server, scope="module", name="serve_folder_module")
+
+
+def run_python_without(module: str, code: str, args: list[str], cwd: Path | None = None,
+                       timeout: int = 300) -> subprocess.CompletedProcess:
+    """`python -c CODE ARGS` in a child process where `module` (and its submodules) cannot be
+    imported, as on a machine without it installed."""
+    hide = f"""
+import importlib.abc, sys
+class Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == {module!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+sys.meta_path.insert(0, Hide())
+try:
+    import {module}
+    raise SystemExit("{module} is still importable")
+except ModuleNotFoundError:
+    pass
+"""
+    return subprocess.run([sys.executable, "-c", hide + code, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+class CountingServer(http.server.ThreadingHTTPServer):
+    """A local HTTP server on 127.0.0.1 whose `handler` answers; counts the requests for each path."""
+
+    def __init__(self, handler: type[RouteHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.base = f"http://127.0.0.1:{self.server_address[1]}"
+        self.hits: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def count(self, path: str) -> int:
+        """Count one more request for `path`; returns how many there have been, this one included."""
+        with self.lock:
+            self.hits[path] += 1
+            return self.hits[path]
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Clients that give up (read timeouts, size limits) hang up mid-answer; that is expected."""
+
+
+class RouteHandler(http.server.BaseHTTPRequestHandler):
+    """Answers each GET with `route`, which a subclass writes. HTTP/1.0: every answer ends by
+    closing the connection."""
+
+    server: CountingServer
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silence the per-request log."""
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        self.route(path, self.server.count(path))
+
+    def route(self, path: str, hits: int) -> None:
+        """Answer a request for `path` (without its query), asked for `hits` times so far."""
+        raise NotImplementedError
+
+    def reply(self, code: int, body: bytes, content_type: str = "video/mp4", content_length: int | None = -1) -> None:
+        """Send `body`; `content_length` is the Content-Length to declare (-1: the true one, None: none)."""
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        if content_length is not None:
+            self.send_header("Content-Length", str(len(body) if content_length == -1 else content_length))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def redirect(self, location: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+Server = TypeVar("Server", bound=CountingServer)
+
+
+def _counting_servers() -> Iterator[Callable[[Server], Server]]:
+    """`start(server)` serves it on a background thread until the fixture ends, and returns it."""
+    running: list[tuple[CountingServer, threading.Thread]] = []
+
+    def start(server: Server) -> Server:
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return server
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+serve_routes = pytest.fixture(_counting_servers)
+serve_routes_module = pytest.fixture(_counting_servers, scope="module", name="serve_routes_module")

@@ -13,13 +13,9 @@ What the score cells become (decided here, documented in influencer_kit/sheet.py
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +23,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import CountingServer, RouteHandler, run_cli
 from influencer_kit.demo import astronaut, grace_hopper
 from influencer_kit.videos import blank_clip, face_clip, write_video
 
@@ -64,57 +60,25 @@ def sha256(data: bytes) -> str:
 Route = Callable[["Handler", int], None]  # (handler, how many times this path was asked for)
 
 
-class VideoServer(ThreadingHTTPServer):
-    """A local HTTP server with one route per path; counts the requests for each path."""
-
-    daemon_threads = True
+class VideoServer(CountingServer):
+    """A local HTTP server with one route per path."""
 
     def __init__(self, routes: dict[str, Route]) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(Handler)
         self.routes = routes
-        self.hits: Counter[str] = Counter()
-        self.lock = threading.Lock()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Clients that give up (read timeouts, size limit) break the pipe; that is expected."""
 
 
-class Handler(BaseHTTPRequestHandler):
-    """HTTP/1.0: every response ends by closing the connection."""
+class Handler(RouteHandler):
+    """Answers from the server's routes; a path without one is not found."""
 
     server: VideoServer
 
-    def log_message(self, format: str, *args: object) -> None:
-        """Silence the per-request log."""
-
-    def do_GET(self) -> None:
-        path = self.path.split("?")[0]
-        with self.server.lock:
-            self.server.hits[path] += 1
-            hits = self.server.hits[path]
+    def route(self, path: str, hits: int) -> None:
         self.server.routes.get(path, not_found)(self, hits)
-
-    def reply(self, code: int, body: bytes, length: int | None = -1, ctype: str = "video/mp4") -> None:
-        """Send `body`; `length` is the Content-Length to declare (-1: the true one, None: none)."""
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        if length is not None:
-            self.send_header("Content-Length", str(len(body) if length == -1 else length))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def redirect(self, location: str) -> None:
-        self.send_response(302)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
 
 
 def not_found(handler: Handler, hits: int) -> None:
-    handler.reply(404, b"not found", ctype="text/plain")
+    handler.reply(404, b"not found", content_type="text/plain")
 
 
 def serving(body: bytes, **options: object) -> Route:
@@ -130,18 +94,6 @@ def slowly(body: bytes) -> Route:
 
 def mirrored(photo: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(photo[:, ::-1])
-
-
-@contextmanager
-def running(server: VideoServer) -> Iterator[VideoServer]:
-    """Serve on a background thread until the block ends."""
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass
@@ -188,16 +140,16 @@ def build_cases(server: VideoServer, folder: Path) -> list[Case]:
     routes.update({f"/v/{name}.mp4": serving(data) for name, data in clip.items() if name != "nobody"})
     routes.update({
         "/watch/same-as-grace-a": serving(clip["grace_a"]),
-        "/flaky": lambda h, hits: h.reply(500, b"try again", ctype="text/plain") if hits == 1
+        "/flaky": lambda h, hits: h.reply(500, b"try again", content_type="text/plain") if hits == 1
         else h.reply(200, clip["astro_b"]),
-        "/down": lambda h, hits: h.reply(500, b"broken", ctype="text/plain"),
+        "/down": lambda h, hits: h.reply(500, b"broken", content_type="text/plain"),
         "/slow": slowly(clip["astro_c"]),
-        "/big": serving(b"\0" * (MAX_BYTES + 1), length=None),  # no Content-Length: caught while streaming
+        "/big": serving(b"\0" * (MAX_BYTES + 1), content_length=None),  # no Content-Length: caught while streaming
         "/loop-a": lambda h, hits: h.redirect("/loop-b"),
         "/loop-b": lambda h, hits: h.redirect("/loop-a"),
-        "/cut-short.mp4": serving(half, length=len(clip["grace_a"])),  # declares more than it sends
+        "/cut-short.mp4": serving(half, content_length=len(clip["grace_a"])),  # declares more than it sends
         "/cut.mp4": serving(half),  # a consistent, complete download of half an mp4
-        "/login": serving(LOGIN_PAGE, ctype="text/html"),
+        "/login": serving(LOGIN_PAGE, content_type="text/html"),
         "/zero.mp4": serving(b""),
         "/v/..%2F..%2F..%2Fescape.mp4": serving(clip["nobody"]),
     })
@@ -250,20 +202,21 @@ def write_sheet(cases: list[Case], path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
+def matrix(tmp_path_factory: pytest.TempPathFactory,
+           serve_routes_module: Callable[[VideoServer], VideoServer]) -> Matrix:
     root = tmp_path_factory.mktemp("faults")
     (root / "videos").mkdir()
-    with running(VideoServer({})) as server:
-        cases = build_cases(server, root / "videos")
-        sheet = write_sheet(cases, root / "posted videos.xlsx")
-        out, cache = root / "out", root / "cache"
-        began = time.monotonic()
-        done = run_cli([f"data.path={sheet}", f"output.dir={out}", f"cache.dir={cache}",
-                        f"registry.uri={cache / 'registry.db'}",
-                        f"hydra.run.dir={root / 'hydra'}", *FETCH, *FAST], cwd=root, timeout=2 * RUN_BOUND_S)
-        seconds = time.monotonic() - began
-        assert done.returncode == 0, done.stderr[-3000:]
-        yield Matrix(cases, sheet, out, cache, root, seconds, done.stdout, done.stderr, server)
+    server = serve_routes_module(VideoServer({}))
+    cases = build_cases(server, root / "videos")
+    sheet = write_sheet(cases, root / "posted videos.xlsx")
+    out, cache = root / "out", root / "cache"
+    began = time.monotonic()
+    done = run_cli([f"data.path={sheet}", f"output.dir={out}", f"cache.dir={cache}",
+                    f"registry.uri={cache / 'registry.db'}",
+                    f"hydra.run.dir={root / 'hydra'}", *FETCH, *FAST], cwd=root, timeout=2 * RUN_BOUND_S)
+    seconds = time.monotonic() - began
+    assert done.returncode == 0, done.stderr[-3000:]
+    return Matrix(cases, sheet, out, cache, root, seconds, done.stdout, done.stderr, server)
 
 
 def test_run_ends_within_its_bound_without_a_traceback(matrix: Matrix) -> None:

@@ -4,17 +4,15 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import requests
 from omegaconf import OmegaConf
 
+from conftest import CountingServer, RouteHandler
 from influencer_kit.fetch import FetchConfig, Fetched, fetch, fetch_all
 
 GOOD = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8  # stands in for a video
@@ -27,34 +25,10 @@ CFG = FetchConfig(connect_timeout=0.5, read_timeout=0.5, retries=2, backoff=0.01
                   max_redirects=3, workers=4)
 
 
-class FaultServer(ThreadingHTTPServer):
-    """Counts requests per path; keeps quiet about clients that hang up (the slow handler)."""
+class FaultHandler(RouteHandler):
+    """One route per fault."""
 
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), FaultHandler)
-        self.hits: Counter[str] = Counter()
-        self.lock = threading.Lock()
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Ignore broken pipes from clients that gave up waiting."""
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
-
-
-class FaultHandler(BaseHTTPRequestHandler):
-    """One route per fault; HTTP/1.0, so every response ends by closing the connection."""
-
-    server: FaultServer
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Silence the per-request log."""
-
-    def do_GET(self) -> None:
-        path = self.path.split("?")[0]
-        with self.server.lock:
-            self.server.hits[path] += 1
-            hits = self.server.hits[path]
+    def route(self, path: str, hits: int) -> None:
         if path in ("/good.mp4", "/alias/clip.MP4", "/ext/watch", "/ext/a.toolong"):
             self.reply(200, GOOD)
         elif path == "/missing.mp4":
@@ -69,7 +43,7 @@ class FaultHandler(BaseHTTPRequestHandler):
         elif path == "/big.mp4":
             self.reply(200, b"x" * (MAX_BYTES + 1))
         elif path == "/big-stream.mp4":
-            self.reply(200, b"x" * (MAX_BYTES * 4), length=None)
+            self.reply(200, b"x" * (MAX_BYTES * 4), content_length=None)
         elif path in ("/loop-a", "/loop-b"):
             self.redirect("/loop-b" if path == "/loop-a" else "/loop-a")
         elif path.startswith("/hop/"):
@@ -77,38 +51,18 @@ class FaultHandler(BaseHTTPRequestHandler):
         elif path == "/redirect":
             self.redirect("/good.mp4")
         elif path == "/truncated.mp4":
-            self.reply(200, GOOD[:100], length=len(GOOD))
+            self.reply(200, GOOD[:100], content_length=len(GOOD))
         elif path == "/empty.mp4":
             self.reply(200, b"")
         elif path == "/page.html":
-            self.reply(200, HTML, ctype="text/html")
+            self.reply(200, HTML, content_type="text/html")
         else:
             self.reply(404, b"unknown route")
 
-    def reply(self, code: int, body: bytes, length: int | None | str = "auto", ctype: str = "video/mp4") -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        if length is not None:
-            self.send_header("Content-Length", str(len(body) if length == "auto" else length))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def redirect(self, location: str) -> None:
-        self.send_response(302)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
 
 @pytest.fixture
-def server() -> Iterator[FaultServer]:
-    srv = FaultServer()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-    thread.join()
+def server(serve_routes: Callable[[CountingServer], CountingServer]) -> CountingServer:
+    return serve_routes(CountingServer(FaultHandler))
 
 
 @pytest.fixture
@@ -135,7 +89,7 @@ def assert_cache_clean(cache: Path) -> None:
         assert re.fullmatch(r"[0-9a-f]{64}\.txt", f.name), f"stray file {f}"
 
 
-def test_fault_matrix(server: FaultServer, sheet_dir: Path, tmp_path: Path) -> None:
+def test_fault_matrix(server: CountingServer, sheet_dir: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     rows: list[tuple[str, str, list[str]]] = [  # url, status, words the error must contain
         (server.url("/slow.mp4"), "download_error", ["/slow.mp4", "0.5 s", "read_timeout", "3 attempts"]),
@@ -193,7 +147,7 @@ def test_fault_matrix(server: FaultServer, sheet_dir: Path, tmp_path: Path) -> N
 
 
 def test_same_bytes_under_different_urls_share_the_cached_file(
-    server: FaultServer, sheet_dir: Path, tmp_path: Path
+    server: CountingServer, sheet_dir: Path, tmp_path: Path
 ) -> None:
     cache = tmp_path / "cache"
     urls = [server.url("/good.mp4"), server.url("/good.mp4?utm=x"), "clips/local.mp4",
@@ -209,7 +163,7 @@ def test_same_bytes_under_different_urls_share_the_cached_file(
 
 
 def test_second_fetch_of_a_url_uses_the_cache_not_the_network(
-    server: FaultServer, sheet_dir: Path, tmp_path: Path
+    server: CountingServer, sheet_dir: Path, tmp_path: Path
 ) -> None:
     cache = tmp_path / "cache"
     url = server.url("/good.mp4")
@@ -228,7 +182,7 @@ def test_second_fetch_of_a_url_uses_the_cache_not_the_network(
     assert server.hits["/good.mp4"] == 2
 
 
-def test_4xx_is_not_retried_and_5xx_is(server: FaultServer, sheet_dir: Path, tmp_path: Path) -> None:
+def test_4xx_is_not_retried_and_5xx_is(server: CountingServer, sheet_dir: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     assert fetch(1, server.url("/missing.mp4"), sheet_dir, cache, CFG).status == "download_error"
     assert server.hits["/missing.mp4"] == 1
@@ -247,7 +201,7 @@ def test_4xx_is_not_retried_and_5xx_is(server: FaultServer, sheet_dir: Path, tmp
     assert_cache_clean(cache)
 
 
-def test_failures_leave_nothing_in_the_cache(server: FaultServer, sheet_dir: Path, tmp_path: Path) -> None:
+def test_failures_leave_nothing_in_the_cache(server: CountingServer, sheet_dir: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     for path in ("/big.mp4", "/big-stream.mp4", "/truncated.mp4", "/empty.mp4", "/down.mp4", "/loop-a"):
         assert fetch(1, server.url(path), sheet_dir, cache, CFG).status == "download_error"
@@ -256,7 +210,7 @@ def test_failures_leave_nothing_in_the_cache(server: FaultServer, sheet_dir: Pat
 
 
 def test_file_extension_is_kept_only_when_short_and_alphanumeric(
-    server: FaultServer, sheet_dir: Path, tmp_path: Path
+    server: CountingServer, sheet_dir: Path, tmp_path: Path
 ) -> None:
     cache = tmp_path / "cache"
     cases = {
@@ -288,7 +242,7 @@ def test_local_paths_expand_home_and_refuse_folders_and_empty_files(
 
 
 def test_fetch_without_a_session_and_config_from_omegaconf(
-    server: FaultServer, sheet_dir: Path, tmp_path: Path
+    server: CountingServer, sheet_dir: Path, tmp_path: Path
 ) -> None:
     node = OmegaConf.create({"connect_timeout": 1, "read_timeout": 1, "retries": 0, "backoff": 0,
                              "max_bytes": 10_000, "max_redirects": 2, "workers": 2})

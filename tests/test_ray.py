@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import make_config, need_shared_faces
+from conftest import make_config, need_shared_faces, run_python_without
 from influencer_kit import pipeline
 from influencer_kit.datasets import build_people_dataset
 from influencer_kit.ray_executor import INSTALL_HINT
@@ -139,13 +137,7 @@ def test_a_killed_ray_worker_loses_no_row(videos: Path, local_ray: None, local_r
     assert_same_tables(result, local_result)
 
 
-HIDE_RAY = """
-import importlib.abc, sys
-class HideRay(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "ray":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-sys.meta_path.insert(0, HideRay())
+CLI_MAIN = """
 from influencer_kit.__main__ import cli
 cli()
 """
@@ -154,10 +146,10 @@ cli()
 def test_without_ray_executor_ray_stops_at_start_saying_how_to_install_it(tmp_path: Path) -> None:
     sheet = tmp_path / "videos.csv"
     sheet.write_text("Video URL,Performance\nclip.mp4,1.5\n")
-    done = subprocess.run(
-        [sys.executable, "-c", HIDE_RAY, f"data.path={sheet}", "executor=ray", f"output.dir={tmp_path / 'out'}",
-         f"cache.dir={tmp_path / 'cache'}", "tracking.enabled=false", "output.progress=false"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    done = run_python_without(
+        "ray", CLI_MAIN, [f"data.path={sheet}", "executor=ray", f"output.dir={tmp_path / 'out'}",
+                         f"cache.dir={tmp_path / 'cache'}", "tracking.enabled=false", "output.progress=false"],
+        cwd=tmp_path, timeout=300)
     assert done.returncode == 2, done.stderr[-3000:]
     assert [line for line in done.stderr.splitlines() if line.startswith("error:")] == [f"error: {INSTALL_HINT}"]
     assert "Traceback" not in done.stderr

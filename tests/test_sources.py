@@ -5,13 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
-import threading
 import time
-from collections import Counter
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -20,7 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import CountingServer, RouteHandler, run_cli, run_python_without
 from influencer_kit.demo import grace_hopper
 from influencer_kit.fetch import FetchConfig, fetch, fetch_all
 from influencer_kit.sheet import InputError, read_sheet
@@ -79,34 +74,22 @@ def workbook(*tabs: tuple[str, list[list[object]]]) -> bytes:
     return data.getvalue()
 
 
-class GoogleLike(ThreadingHTTPServer):
-    """Serves what Google and the web answer, counting requests per path."""
+class GoogleLike(CountingServer):
+    """Serves what Google and the web answer."""
 
     def __init__(self, clips: dict[str, bytes]) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(Handler)
         self.clips = clips
-        self.base = f"http://127.0.0.1:{self.server_address[1]}"
         self.tabs: dict[str, tuple[str, list[list[object]]]] = {}  # gid -> (title, rows)
-        self.hits: Counter[str] = Counter()
-        self.lock = threading.Lock()
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Clients that give up on the stalled video hang up; that is expected."""
 
 
-class Handler(BaseHTTPRequestHandler):
-    """HTTP/1.0: every answer ends by closing the connection."""
+class Handler(RouteHandler):
+    """Google's sheet export and sign-in page, Drive's downloads, posts with a <video> and their media."""
 
     server: GoogleLike
 
-    def log_message(self, format: str, *args: object) -> None:
-        """Silence the per-request log."""
-
-    def do_GET(self) -> None:
-        parts = urlsplit(self.path)
-        path, query = parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
-        with self.server.lock:
-            self.server.hits[path] += 1
+    def route(self, path: str, hits: int) -> None:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
         clips, base = self.server.clips, self.server.base
         if path == f"/spreadsheets/d/{SHEET_ID}/export":
             self.sheet_export(query)
@@ -128,7 +111,7 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/login":
             self.reply(200, SIGN_IN, "text/html; charset=utf-8")
         elif path == "/media/stream.mp4":
-            self.reply(200, clips["stream"], "video/mp4", length=False)
+            self.reply(200, clips["stream"], "video/mp4", content_length=None)
         elif path == "/media/stall.mp4":
             time.sleep(STALL_S)
             self.reply(200, clips["stall"], "video/mp4")
@@ -149,20 +132,6 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.reply(400, b"<html><body>Bad Request</body></html>", "text/html")
 
-    def reply(self, code: int, body: bytes, content_type: str, length: bool = True) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", content_type)
-        if length:
-            self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def redirect(self, location: str) -> None:
-        self.send_response(302)
-        self.send_header("Location", location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
 
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
@@ -174,12 +143,8 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def google(clips: dict[str, bytes]) -> Iterator[GoogleLike]:
-    server = GoogleLike(clips)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def google(clips: dict[str, bytes], serve_routes: Callable[[GoogleLike], GoogleLike]) -> GoogleLike:
+    return serve_routes(GoogleLike(clips))
 
 
 def sha(data: bytes) -> str:
@@ -398,18 +363,8 @@ def test_yt_dlp_keeps_to_the_fetch_limits(google: GoogleLike, tmp_path: Path, pa
     assert not list((tmp_path / "cache" / "videos").glob(".yt-dlp-*"))
 
 
-HIDE_YT_DLP = """
-import importlib.abc, json, sys
-class HideYtDlp(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "yt_dlp":
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-sys.meta_path.insert(0, HideYtDlp())
-try:
-    import yt_dlp
-    raise SystemExit("yt_dlp is still importable")
-except ModuleNotFoundError:
-    pass
+FETCH_PAGES = """
+import json, sys
 from pathlib import Path
 from influencer_kit.fetch import FetchConfig, fetch
 folder, base = Path(sys.argv[1]), sys.argv[2]
@@ -421,8 +376,7 @@ for url in ("https://www.instagram.com/reel/C8xYz12AbCd/?igsh=MTc4", base + "/po
 
 
 def test_without_the_social_extra_pages_say_how_to_install_it(google: GoogleLike, tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-c", HIDE_YT_DLP, str(tmp_path), google.base], capture_output=True,
-                          text=True, timeout=120)
+    done = run_python_without("yt_dlp", FETCH_PAGES, [str(tmp_path), google.base], timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     social, page = (json.loads(line) for line in done.stdout.splitlines())
     assert social[:2] == ["download_error", "yt-dlp"] and INSTALL_HINT in social[2]
