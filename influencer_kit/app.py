@@ -21,11 +21,11 @@ def main_task(cfg: DictConfig) -> float | None:
         result = pipeline.run(cfg)
         metrics, notes = run_metrics(result, cfg)
         tracking.log_result(result, cfg, metrics, notes)
-    print(summary(result, metrics, run))
+    print(summary(result, metrics, run, cfg.tracking.uri))
     return metrics.get(objective)
 
 
-def summary(result: pipeline.Result, metrics: dict[str, float], run) -> str:
+def summary(result: pipeline.Result, metrics: dict[str, float], run, tracking_uri: str) -> str:
     """What happened, in a few lines."""
     counts = result.videos["status"].value_counts()
     lines = [
@@ -33,6 +33,10 @@ def summary(result: pipeline.Result, metrics: dict[str, float], run) -> str:
         f"influencers: {len(result.metrics)} (ranked: {len(result.ranked)})",
         f"outputs: {result.output_dir}",
     ]
+    report = result.output_dir / "report.html"
+    if report.exists():
+        lines.append(f"report: {report}")
     if run is not None:
-        lines.append(f"mlflow run: {run.info.run_id} (experiment {run.info.experiment_id})")
+        lines.append(f"mlflow run: {run.info.run_id} (experiment {run.info.experiment_id}); "
+                     f"see it with: mlflow ui --backend-store-uri {tracking_uri}")
     return "\n".join(lines)
