@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from build_data import ROOT, people_dataset
-from measure import Measured, load, machine, run_measured
+from measure import Measured, load, machine, run_measured, write_report
 
 from influencer_kit.evaluation import external_scores
 
@@ -151,10 +151,7 @@ def main() -> None:
         f"Hydra's basic launcher does, sharing one face cache and leaving the registry alone.\n\n"
         + table(rows) + f"\n\n(c) costs {rows[3].wall_s / rows[2].wall_s:.2f}x the wall time of (b).\n"
     )
-    out = HERE / "results" / f"compare_{args.videos}.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(report)
-    print(report)
+    write_report(report, f"compare_{args.videos}.md")
 
 
 if __name__ == "__main__":
