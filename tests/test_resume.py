@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pandas as pd
 import pytest
 
 from influencer_kit.demo import astronaut, grace_hopper
-from test_faults import VideoServer, mirrored, running, serving, small_video
+from test_faults import VideoServer, mirrored, serving, small_video
 
 pytestmark = pytest.mark.slow
 
@@ -65,24 +64,24 @@ def tables(out: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+def setup(tmp_path_factory: pytest.TempPathFactory, serve_routes_module) -> Setup:
     """Ten small videos over local HTTP, their sheet, and one uninterrupted run to compare with."""
     root = tmp_path_factory.mktemp("resume")
     (root / "videos").mkdir()
     photos = [grace_hopper(), astronaut()]
     book = openpyxl.Workbook()
     book.active.append(["Video URL", "Performance"])
-    with running(VideoServer({})) as server:
-        for i in range(N_VIDEOS):
-            photo = photos[i % 2] if i % 4 < 2 else mirrored(photos[i % 2])
-            server.routes[f"/clip/{i}"] = serving(small_video(root / "videos", f"{i}.mp4", [photo], seed=i))
-            book.active.append([server.url(f"/clip/{i}"), 1.0 + 0.25 * i])
-        sheet = root / "posted videos.xlsx"
-        book.save(sheet)
-        done = Setup(root, sheet, server, root / "clean" / "out")
-        done.run(done.clean_out, root / "clean" / "cache")
-        server.hits.clear()
-        yield done
+    server = serve_routes_module(VideoServer({}))
+    for i in range(N_VIDEOS):
+        photo = photos[i % 2] if i % 4 < 2 else mirrored(photos[i % 2])
+        server.routes[f"/clip/{i}"] = serving(small_video(root / "videos", f"{i}.mp4", [photo], seed=i))
+        book.active.append([server.url(f"/clip/{i}"), 1.0 + 0.25 * i])
+    sheet = root / "posted videos.xlsx"
+    book.save(sheet)
+    done = Setup(root, sheet, server, root / "clean" / "out")
+    done.run(done.clean_out, root / "clean" / "cache")
+    server.hits.clear()
+    return done
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill"])
