@@ -271,9 +271,14 @@ def _link_or_copy(path: Path, tmp: Path) -> tuple[str, int]:
         os.link(path, tmp)
     except OSError:
         return _copy_hashing(_read_chunks(path), tmp)
+    return hash_file(tmp)
+
+
+def hash_file(path: Path) -> tuple[str, int]:
+    """The file's sha256 and size, read in chunks."""
     digest = hashlib.sha256()
     size = 0
-    for chunk in _read_chunks(tmp):
+    for chunk in _read_chunks(path):
         digest.update(chunk)
         size += len(chunk)
     return digest.hexdigest(), size

@@ -6,7 +6,6 @@ Inside a sweep, `sweep_callback.SweepRunCallback` puts the id of the sweep's par
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import os
 import tempfile
@@ -20,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from influencer_kit import __version__, plugins
 from influencer_kit.components import KINDS
+from influencer_kit.fetch import hash_file
 
 PARENT_RUN_ENV = "IK_PARENT_RUN_ID"
 LOWER_IS_BETTER = {"davies_bouldin", "singleton_share", "rows_failed"}
@@ -45,14 +45,6 @@ def flatten(cfg: DictConfig) -> dict[str, str]:
 
     walk(OmegaConf.to_container(cfg, resolve=True), "")
     return flat
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def sweep_objective(cfg: DictConfig) -> tuple[str, str]:
@@ -122,7 +114,7 @@ def log_result(result, cfg: DictConfig, metrics: dict[str, float], notes: dict[s
 
     mlflow.set_tags({
         "ik.input": str(result.sheet.path),
-        "ik.input_sha256": file_sha256(result.sheet.path),
+        "ik.input_sha256": hash_file(result.sheet.path)[0],
         **{f"ik.note.{topic}": text for topic, text in notes.items()},
     })
     mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
