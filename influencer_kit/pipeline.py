@@ -52,12 +52,12 @@ def timed(timings: dict[str, float], stage: str):
     timings[stage] = time.perf_counter() - start
 
 
-def input_path(cfg: DictConfig) -> Path:
+def input_path(cfg: DictConfig, fetch_cfg: FetchConfig) -> Path:
     """The spreadsheet to read: `data.path` (a file, or a Google Sheets link downloaded), or the demo
     set built on the fly."""
     if cfg.data.path:
         return resolve_sheet(str(cfg.data.path), Path(cfg.cache.dir).expanduser().resolve(),
-                             FetchConfig.of(OmegaConf.to_container(cfg.fetch)), cfg.data.sheet)
+                             fetch_cfg, cfg.data.sheet)
     return build_demo(Path(cfg.cache.dir).expanduser() / "demo")
 
 
@@ -67,16 +67,17 @@ def run(cfg: DictConfig) -> Result:
     out = Path(cfg.output.dir).expanduser().resolve()
     cache_root = Path(cfg.cache.dir).expanduser().resolve()
     progress = bool(cfg.output.progress)
+    fetch_cfg = FetchConfig.of(OmegaConf.to_container(cfg.fetch))
 
     with timed(timings, "read spreadsheet"):
-        sheet = read_sheet(input_path(cfg), cfg.data.sheet, cfg.data.url_column,
+        sheet = read_sheet(input_path(cfg, fetch_cfg), cfg.data.sheet, cfg.data.url_column,
                            cfg.data.performance_column, cfg.data.label_column)
         performance = ranking.normalised_performance(sheet, cfg.ranking)  # None unless ranking.normalize_by
         check_executor(cfg.executor)  # executor=ray without Ray installed is refused before any work
         known = prepare_registry(cfg)  # a registry of another embedder is refused before any work
     with timed(timings, "download"):
         fetched = fetch_all([(r.row, r.url) for r in sheet.rows], sheet.path.parent, cache_root,
-                            FetchConfig.of(OmegaConf.to_container(cfg.fetch)), progress=progress)
+                            fetch_cfg, progress=progress)
     with timed(timings, "faces"):
         settings = FaceSettings(
             detector=OmegaConf.to_container(cfg.detector),

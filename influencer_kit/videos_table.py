@@ -10,11 +10,11 @@ from influencer_kit.faces import VideoFaces
 from influencer_kit.fetch import Fetched
 from influencer_kit.people import Appearance
 from influencer_kit.sheet import Sheet
+from influencer_kit.sources import is_web_page
 
 CONTRACT_COLUMNS = ["row", "status", "error", "video_sha256", "duplicate_of", "frames_sampled",
                     "faces_detected", "influencer", "influencers"]
 EXTRA_COLUMNS = ["name", "source", "counted", "influencer_faces"]
-HEAD_BYTES = 512  # how much of an undecodable file is read to tell a web page from a broken video
 
 
 def people_in_video(appearances: list[Appearance]) -> list[tuple[str, int, int]]:
@@ -91,12 +91,10 @@ def undecodable(url: str, path: Path | None, reason: str) -> str:
     if path is None:
         return f"{url}: not a playable video ({reason})"
     try:
-        size = path.stat().st_size
-        with path.open("rb") as f:
-            head = f.read(HEAD_BYTES).lstrip().lower()
+        size, page = path.stat().st_size, is_web_page(path)
     except OSError:
         return f"{url}: not a playable video ({reason})"
-    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+    if page:
         return (f"{url}: got a web page ({size} bytes of HTML), not a video, often a login, consent or "
                 f"error page; check that the link opens the video file itself")
     return f"{url}: the {size}-byte file is not a playable video ({reason}); it may be cut off or not a video"
