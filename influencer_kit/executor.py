@@ -1,20 +1,22 @@
 """Running the per-video work (frames -> faces -> embeddings) over many videos, with the face cache.
 
 `executor=local` uses a process pool on this machine: each worker builds and loads the detector and
-embedder once, and TensorFlow gets one thread per worker (threads fighting across processes were
-slower on 2 cores). Workers are forked from a server process that imports TensorFlow and dlib once
-(about 3 s of CPU that each spawned worker would otherwise repeat), with `TENSORFLOW_ENV` set
-before that import. Videos already in the cache
-are never sent to a worker, and no model is loaded when every video is cached.
+embedder once and runs one thread (threads fighting across processes were slower on 2 cores).
+Workers are forked from a server process that imports the libraries they share once
+(worker_preload.py); `start_worker_server` starts it early, while the videos download. Videos
+already in the cache are never sent to a worker, and no model is loaded when every video is cached.
 `executor=ray` sends the same work to Ray actors instead (ray_executor.py); the cache stays here.
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +76,7 @@ TENSORFLOW_ENV = {  # read when TensorFlow is imported; MTCNN finds the same fac
     "TF_ENABLE_ONEDNN_OPTS": "1",  # oneDNN's kernels: about 25% less CPU for MTCNN
     "TF_USE_LEGACY_KERAS": "1",  # tf.keras from tf_keras: TensorFlow imports in ~3 s instead of ~4 s
 }
+ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # read when numpy loads its BLAS
 
 
 def _tensorflow_environment() -> None:
@@ -81,21 +84,59 @@ def _tensorflow_environment() -> None:
     os.environ.update(TENSORFLOW_ENV)
 
 
+def limit_threads(threads: int) -> None:
+    """This process's native thread pools to `threads`: numpy's BLAS and OpenCV now, TensorFlow
+    when a model imports it. Workers that share the cores ran faster with one thread each."""
+    import cv2
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(threads)
+    cv2.setNumThreads(threads)
+    os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+
+
+def start_worker_server(executor: DictConfig) -> None:
+    """Start, in the background, the server process that `executor=local` workers fork from (it
+    imports the libraries they share once: worker_preload.py), so that it is ready by the time the
+    videos are downloaded. Nothing to do for other executors, for one worker, or when it runs."""
+    if executor.name != "local" or int(executor.workers) < 2:
+        return
+    _pool_context()
+    with _environment(ONE_THREAD_ENV):  # the server's, for its numpy; workers set their own limits
+        multiprocessing.forkserver.ensure_running()
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """`values` in os.environ for the block (for a child process started in it), then as before."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name)
+            else:
+                os.environ[name] = value
+
+
 def _pool_context() -> multiprocessing.context.BaseContext:
-    """Workers forked from a server that has imported the heavy libraries (not their models:
-    nothing runs in them before the fork, so forking is safe) once, for every pool of this run."""
+    """Workers forked from a server that has imported the libraries they share (not their models:
+    nothing runs in it, so forking is safe) once, for every pool of this run."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["influencer_kit.worker_preload"])
     return context
 
 
-def _single_thread_worker() -> None:
-    """Process-pool initializer: one TensorFlow thread; Ctrl-C is left to the main process, which
+def _worker_start() -> None:
+    """Process-pool initializer: one thread per worker; Ctrl-C is left to the main process, which
     stops the pool. The models load with the first video, so that a model that cannot load here
     reaches the user as its own error rather than as a broken pool."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
-    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    _tensorflow_environment()
+    limit_threads(1)
 
 
 def analyse_one(path: str, settings: FaceSettings) -> VideoFaces | str:
@@ -148,7 +189,8 @@ def analyse_all(videos: dict[str, Path], settings: FaceSettings, cache_root: Pat
             results[sha] = _store(cache, sha, analyse_one(str(path), settings))
             bar.update()
     else:
-        with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_single_thread_worker) as pool:
+        start_worker_server(executor)
+        with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_start) as pool:
             futures = {pool.submit(analyse_one, str(path), settings): sha for sha, path in todo.items()}
             try:
                 for future in as_completed(futures):

@@ -14,7 +14,7 @@ from omegaconf import DictConfig, OmegaConf
 from influencer_kit import plugins, ranking
 from influencer_kit.cache import FaceCache
 from influencer_kit.demo import build_demo
-from influencer_kit.executor import FaceSettings, analyse_all, check_executor
+from influencer_kit.executor import FaceSettings, analyse_all, check_executor, start_worker_server
 from influencer_kit.faces import VideoFaces
 from influencer_kit.fetch import Fetched, FetchConfig, fetch_all
 from influencer_kit.outputs import write_outputs
@@ -75,6 +75,7 @@ def run(cfg: DictConfig) -> Result:
         performance = ranking.normalised_performance(sheet, cfg.ranking)  # None unless ranking.normalize_by
         check_executor(cfg.executor)  # executor=ray without Ray installed is refused before any work
         known = prepare_registry(cfg)  # a registry of another embedder is refused before any work
+        start_worker_server(cfg.executor)  # its imports overlap the downloads
     with timed(timings, "download"):
         fetched = fetch_all([(r.row, r.url) for r in sheet.rows], sheet.path.parent, cache_root,
                             fetch_cfg, progress=progress)

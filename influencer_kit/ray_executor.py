@@ -26,7 +26,7 @@ from types import ModuleType
 from omegaconf import DictConfig
 
 from influencer_kit.errors import ConfigError
-from influencer_kit.executor import FaceSettings, _tensorflow_environment, analyse_one
+from influencer_kit.executor import FaceSettings, _tensorflow_environment, analyse_one, limit_threads
 from influencer_kit.faces import VideoFaces
 from influencer_kit.quiet import quiet_libraries
 
@@ -54,8 +54,7 @@ class VideoAnalyser:
     def __init__(self, settings: FaceSettings, threads: int) -> None:
         quiet_libraries()
         _tensorflow_environment()
-        os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
-        os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+        limit_threads(threads)
         self.settings = settings
 
     def analyse(self, video: bytes, suffix: str) -> VideoFaces | str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
 
 from influencer_kit import hookimpl
 from influencer_kit.components import ClusterConfig, Component
@@ -25,6 +24,8 @@ class AgglomerativeClusterer:
         self.metric = metric
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        from sklearn.cluster import AgglomerativeClustering  # here, not at the top: video workers import every plugin
+
         if len(X) < 2:
             return np.zeros(len(X), dtype=int)
         self.model_ = AgglomerativeClustering(

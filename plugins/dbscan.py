@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import DBSCAN
 
 from influencer_kit import hookimpl
 from influencer_kit.components import ClusterConfig, Component
@@ -25,6 +24,8 @@ class DBSCANClusterer:
         self.metric = metric
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        from sklearn.cluster import DBSCAN  # here, not at the top: video workers import every plugin
+
         self.model_ = DBSCAN(eps=self.eps, min_samples=self.min_samples, metric=self.metric)
         return self.model_.fit_predict(X)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import HDBSCAN
 
 from influencer_kit import hookimpl
 from influencer_kit.components import ClusterConfig, Component
@@ -28,6 +27,8 @@ class HDBSCANClusterer:
         self.metric = metric
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        from sklearn.cluster import HDBSCAN  # here, not at the top: video workers import every plugin
+
         if len(X) < self.min_cluster_size:
             return np.full(len(X), -1)
         self.model_ = HDBSCAN(
