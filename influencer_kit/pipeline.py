@@ -84,6 +84,9 @@ def run(cfg: DictConfig) -> Result:
             detector=OmegaConf.to_container(cfg.detector),
             embedder=OmegaConf.to_container(cfg.embedder),
             frames_per_video=int(cfg.frames_per_video),
+            faces_per_track=int(cfg.per_video.faces_per_track),
+            early_stop=bool(cfg.per_video.early_stop),
+            same_person_distance=float(cfg.per_video.same_person_distance),
         )
         analysed, cache = analyse_all(unique_videos(fetched), settings, cache_root, cfg.executor, progress)
     with timed(timings, "people"):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import make_config
 
-from influencer_kit import plugins
+from influencer_kit import pipeline, plugins
 from influencer_kit.components import Face
+from influencer_kit.demo import grace_hopper
 from influencer_kit.faces import (AnalysisRules, Sighting, analyse_video, best_faces, colour_of,
                                   disagreeing_tracks, downscale, link_tracks, settled, split_plan, track_filled)
 from influencer_kit.frames import VideoReader, spread
@@ -135,3 +137,17 @@ def test_a_video_with_nobody_reads_the_whole_plan(models, tmp_path):
     path = write_video(tmp_path / "nobody.mp4", blank_clip(40, seed=5))
     found = analyse_video(str(path), *models, AnalysisRules())
     assert len(found.frame_indices) == 8 and not found.faces and found.embeddings.shape == (0, 0)
+
+
+def test_per_video_rules_are_settings_and_part_of_the_face_cache_key(tmp_path):
+    """`per_video.*` reaches the analysis, and a run with other rules does not reuse cached faces."""
+    write_video(tmp_path / "steady.mp4", face_clip([grace_hopper()], 40, seed=3))
+    sheet = tmp_path / "videos.csv"
+    sheet.write_text("Video URL,Performance\nsteady.mp4,0.5\n")
+    base = [f"data.path={sheet}", "executor.workers=1", "tracking.enabled=false", "registry.enabled=false"]
+    default = pipeline.run(make_config(tmp_path, base))
+    every = pipeline.run(make_config(tmp_path, [*base, "per_video.early_stop=false", "per_video.faces_per_track=0"]))
+    assert list(default.videos["frames_sampled"]) == [4] and list(every.videos["frames_sampled"]) == [8]
+    (vf_default,), (vf_every,) = default.faces.values(), every.faces.values()
+    assert len(np.unique(vf_default.embeddings, axis=0)) == 1
+    assert len(np.unique(vf_every.embeddings, axis=0)) == len(vf_every.faces) == 8
