@@ -4,10 +4,13 @@
 each job's own run (opened by `tracking.job_run`) is its child. After every job the parent's summary
 is brought up to date: the best job by `tracking.sweep_metric`, how many jobs ran and failed.
 Hydra turns an exception raised here into a warning, so this callback only adds the parent; a bad
-tracking store still fails each job, visibly, in `job_run`.
+tracking store still fails each job, visibly, in `job_run`. A sweep that ends without Hydra's end
+of multirun (a job stopped by a bad spreadsheet exits at once; Ctrl-C) leaves its parent FAILED, not
+RUNNING.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 from typing import Any
@@ -51,6 +54,7 @@ class SweepRunCallback(Callback):
         )
         self.parent_id = parent.info.run_id
         os.environ[PARENT_RUN_ENV] = self.parent_id
+        atexit.register(self._fail_if_open, config.tracking.uri)
         log.info("MLflow parent run %s", self.parent_id)
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
@@ -75,6 +79,13 @@ class SweepRunCallback(Callback):
         else:
             os.environ.pop(PARENT_RUN_ENV, None)
         self.parent_id = None
+
+    def _fail_if_open(self, tracking_uri: str) -> None:
+        """At exit: the parent of a sweep that stopped before its end is FAILED."""
+        if self.parent_id is not None:
+            import mlflow
+
+            mlflow.MlflowClient(tracking_uri).set_terminated(self.parent_id, status="FAILED")
 
 
 def summarise(parent_id: str, config: DictConfig) -> int:

@@ -249,6 +249,19 @@ def test_a_bad_tracking_uri_fails_the_job_with_a_visible_error(tmp_path, small_d
     assert not (tmp_path / "out" / "Ranked_Influencers.xlsx").exists()  # stopped before any work
 
 
+def test_a_sweep_stopped_by_a_bad_spreadsheet_leaves_its_parent_failed(tmp_path):
+    sheet = tmp_path / "videos.csv"
+    sheet.write_text("Link,Score\nhttps://example.com/a.mp4,1\n")  # neither expected column
+    done = run_cli(["-m", "cluster.eps=0.4,0.6", f"data.path={sheet}", f"cache.dir={tmp_path / 'cache'}",
+                    *SMALL], cwd=tmp_path)
+    assert done.returncode == 2 and "error:" in done.stderr
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("influencer-kit").experiment_id])
+    parents = [r for r in runs if r.data.tags.get("ik.sweep") == "true"]
+    assert len(parents) == 1 and parents[0].info.status == "FAILED"
+    assert {r.info.status for r in runs} == {"FAILED"}  # the job's own run too: nothing left RUNNING
+
+
 def test_the_optuna_example_tunes_eps(tmp_path, small_data):
     csv, cache = small_data
     done = run_cli(["-m", "+experiment=tune_eps", "hydra.sweeper.n_trials=3", f"data.path={csv}",
