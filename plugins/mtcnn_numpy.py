@@ -9,6 +9,7 @@ Reimplements mtcnn 1.0 (MIT, Copyright (c) 2019-2024 Iván de Paz Centeno): its 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -25,6 +26,8 @@ THRESHOLD_PNET, NMS_PNET_PER_SCALE, NMS_PNET = 0.6, 0.5, 0.7
 THRESHOLD_RNET, NMS_RNET = 0.7, 0.7
 THRESHOLD_ONET, NMS_ONET = 0.8, 0.7
 NMS_CHUNK = 512  # boxes compared at once in NMS: bounds its memory on frames with many proposals
+CHUNK_PIXELS = 2**16  # input pixels per network call: its activations stay in the CPU's cache
+# (measured, one thread: RNet on 1553 patches 250 ms in one call, 150 ms in calls of 64 patches)
 
 
 def weights_dir() -> Path:
@@ -56,8 +59,12 @@ def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
 
 
 def prelu(x: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Keras PReLU (alpha shared over height and width for conv layers)."""
-    return np.where(x > 0, x, x * alpha.reshape(-1))
+    """Keras PReLU (alpha shared over height and width for conv layers), as x + (alpha - 1) * min(x, 0):
+    three passes in place, three times faster than np.where."""
+    negative = np.minimum(x, 0)
+    negative *= alpha.reshape(-1) - 1
+    negative += x
+    return negative
 
 
 def max_pool(x: np.ndarray, size: int, stride: int, same: bool) -> np.ndarray:
@@ -169,16 +176,23 @@ def crop_and_resize(images: np.ndarray, boxes: np.ndarray, size: int) -> np.ndar
     inside = ((in_y >= 0) & (in_y <= h - 1))[:, :, None] & ((in_x >= 0) & (in_x <= w - 1))[:, None, :]
     top, left = np.floor(in_y), np.floor(in_x)
     dy, dx = (in_y - top)[:, :, None, None], (in_x - left)[:, None, :, None]
-    top, bottom = np.clip(top, 0, h - 1).astype(int), np.clip(np.ceil(in_y), 0, h - 1).astype(int)
-    left, right = np.clip(left, 0, w - 1).astype(int), np.clip(np.ceil(in_x), 0, w - 1).astype(int)
-    image = boxes[:, 0].astype(int)[:, None, None]
-    top_row = images[image, top[:, :, None], left[:, None, :]]
-    top_row = top_row + (images[image, top[:, :, None], right[:, None, :]] - top_row) * dx
-    bottom_row = images[image, bottom[:, :, None], left[:, None, :]]
-    bottom_row = bottom_row + (images[image, bottom[:, :, None], right[:, None, :]] - bottom_row) * dx
-    patches = top_row + (bottom_row - top_row) * dy
-    patches[~inside] = 0
-    return patches
+    first_row = boxes[:, 0].astype(int)[:, None] * h  # pixels are gathered by flat index: twice as fast
+    top_rows = (first_row + np.clip(top, 0, h - 1).astype(int)) * w  # as indexing with (image, y, x)
+    bottom_rows = (first_row + np.clip(np.ceil(in_y), 0, h - 1).astype(int)) * w
+    left = np.clip(left, 0, w - 1).astype(int)[:, None, :]
+    right = np.clip(np.ceil(in_x), 0, w - 1).astype(int)[:, None, :]
+    pixels = images.reshape(-1, images.shape[3])
+
+    def gather(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        return np.take(pixels, rows[:, :, None] + columns, axis=0)
+
+    top_row = gather(top_rows, left)
+    top_row += (gather(top_rows, right) - top_row) * dx
+    bottom_row = gather(bottom_rows, left)
+    bottom_row += (gather(bottom_rows, right) - bottom_row) * dx
+    top_row += (bottom_row - top_row) * dy
+    top_row[~inside] = 0
+    return top_row
 
 
 # ---- boxes: rows [image, x1, y1, x2, y2, confidence] ----
@@ -279,7 +293,8 @@ class MTCNN:
         """Rows [image, x1, y1, x2, y2, confidence] of the faces in normalised images of one size."""
         per_scale = []
         for scale in scale_pyramid(*images.shape[1:3]):
-            offsets, confidence = self.pnet(resize_area(images, scale))
+            scaled_pixels = int(images.shape[1] * scale) * int(images.shape[2] * scale)
+            offsets, confidence = in_chunks(lambda part: self.pnet(resize_area(part, scale)), images, scaled_pixels)
             per_scale.append(nms(proposals(offsets, confidence, scale), NMS_PNET_PER_SCALE, sort=False))
         boxes = squared(nms(np.concatenate(per_scale) if per_scale else np.empty((0, 6)), NMS_PNET))
         if len(boxes):
@@ -292,6 +307,14 @@ class MTCNN:
     @staticmethod
     def refine(network: RNet | ONet, images: np.ndarray, boxes: np.ndarray, size: int, threshold: float) -> np.ndarray:
         """Boxes moved and re-scored by `network` on their patches, those above `threshold` kept."""
-        offsets, confidence = network(crop_and_resize(images, boxes, size))
+        offsets, confidence = in_chunks(lambda part: network(crop_and_resize(images, part, size)), boxes, size * size)
         boxes = refined(boxes, offsets, confidence)
         return boxes[boxes[:, 5] > threshold]
+
+
+def in_chunks(run: Callable[[np.ndarray], tuple[np.ndarray, ...]], items: np.ndarray,
+              pixels_each: int) -> tuple[np.ndarray, ...]:
+    """`run` on consecutive parts of `items` of about CHUNK_PIXELS input pixels, outputs joined."""
+    step = max(1, CHUNK_PIXELS // pixels_each)
+    parts = [run(items[start : start + step]) for start in range(0, len(items), step)]
+    return tuple(np.concatenate(outputs) for outputs in zip(*parts))
