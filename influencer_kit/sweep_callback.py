@@ -20,7 +20,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from influencer_kit import __version__
-from influencer_kit.tracking import PARENT_RUN_ENV, sweep_objective
+from influencer_kit.tracking import PARENT_RUN_ENV, TrackingError, check_server_answers, sweep_objective
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,11 @@ class SweepRunCallback(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         if not config.tracking.enabled:
+            return
+        try:
+            check_server_answers(str(config.tracking.uri))
+        except TrackingError as err:  # no parent run; each job then stops with this error
+            log.warning("%s", err)
             return
         import mlflow
 

@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from influencer_kit import __version__, plugins
 from influencer_kit.components import KINDS
+from influencer_kit.errors import ConfigError
 from influencer_kit.fetch import hash_file
 
 PARENT_RUN_ENV = "IK_PARENT_RUN_ID"
@@ -28,8 +29,27 @@ SHEET_COLUMNS = 8
 SHEET_MAX_FACES = 64
 
 
-class TrackingError(RuntimeError):
-    """MLflow could not record the run (bad `tracking.uri`, server down, store unreadable)."""
+class TrackingError(ConfigError):
+    """MLflow could not record the run (bad `tracking.uri`, server down, store unreadable): the CLI
+    says so in one `error:` line."""
+
+
+SERVER_CHECK_TIMEOUT = 10.0  # seconds a tracking server has to answer at all
+
+
+def check_server_answers(uri: str) -> None:
+    """Refuse at once a tracking server (http or https `uri`) that does not answer: MLflow itself
+    retries for minutes before it gives up. Any HTTP answer will do; local stores are not checked."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    import requests
+
+    try:
+        requests.get(uri.rstrip("/") + "/health", timeout=SERVER_CHECK_TIMEOUT)
+    except requests.RequestException as err:
+        raise TrackingError(f"MLflow tracking at {uri!r} failed: nothing answers there ({type(err).__name__})\n"
+                            "Start the server, fix tracking.uri, or run without tracking: tracking.enabled=false"
+                            ) from err
 
 
 def flatten(cfg: DictConfig) -> dict[str, str]:
@@ -91,6 +111,7 @@ def job_run(cfg: DictConfig) -> Iterator[object | None]:
     import mlflow
 
     parent = os.environ.get(PARENT_RUN_ENV) or None
+    check_server_answers(str(cfg.tracking.uri))
     try:
         mlflow.set_tracking_uri(cfg.tracking.uri)
         mlflow.set_experiment(cfg.tracking.experiment)
