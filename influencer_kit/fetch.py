@@ -105,10 +105,10 @@ def fetch(
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             return _invalid(row, given, "file", f"{text} names another host; only local file:// URLs are accepted")
-        return _fetch_local(row, given, _resolve(url2pathname(parts.path), base_dir), "file", cache_dir)
+        return _fetch_local(row, given, resolve_path(url2pathname(parts.path), base_dir), "file", cache_dir)
     if len(scheme) > 1:  # a one-letter "scheme" is a Windows drive letter
         return _invalid(row, given, "", f"{text} uses the unsupported scheme {scheme}:; expected {ACCEPTED}")
-    return _fetch_local(row, given, _resolve(text, base_dir), "local", cache_dir)
+    return _fetch_local(row, given, resolve_path(text, base_dir), "local", cache_dir)
 
 
 def fetch_all(
@@ -170,7 +170,7 @@ class _ThreadSessions:
             session.close()
 
 
-def _failed(row: int, url: str, source: str, error: str, status: str = "download_error") -> Fetched:
+def failed_row(row: int, url: str, source: str, error: str, status: str = "download_error") -> Fetched:
     """A failed result, logged."""
     log.warning("row %d: %s", row, error)
     return Fetched(row, url, None, None, status, error, source)
@@ -178,10 +178,10 @@ def _failed(row: int, url: str, source: str, error: str, status: str = "download
 
 def _invalid(row: int, url: str, source: str, error: str) -> Fetched:
     """A reference that is not something this module can fetch."""
-    return _failed(row, url, source, error, status="invalid_url")
+    return failed_row(row, url, source, error, status="invalid_url")
 
 
-def _resolve(path: str, base_dir: Path) -> Path:
+def resolve_path(path: str, base_dir: Path) -> Path:
     """A local path with ``~`` expanded, relative ones taken from ``base_dir``."""
     p = Path(os.path.expanduser(path))  # unlike Path.expanduser, leaves an unknown ~user alone
     return p if p.is_absolute() else Path(base_dir) / p
@@ -245,13 +245,13 @@ def _read_chunks(path: Path) -> Iterator[bytes]:
 def _fetch_local(row: int, url: str, path: Path, source: str, cache_dir: Path) -> Fetched:
     """Hash a local file and hard-link (or copy) it into the cache."""
     try:
-        sha256, cached = _store_local(path, cache_dir)
+        sha256, cached = store_local(path, cache_dir)
     except FetchError as e:
-        return _failed(row, url, source, str(e))
+        return failed_row(row, url, source, str(e))
     return Fetched(row, url, cached, sha256, "ok", "", source)
 
 
-def _store_local(path: Path, cache_dir: Path) -> tuple[str, Path]:
+def store_local(path: Path, cache_dir: Path) -> tuple[str, Path]:
     """Put a local file into the cache; return its sha256 and cached path."""
     try:
         if not path.is_file():
@@ -287,23 +287,23 @@ def hash_file(path: Path) -> tuple[str, int]:
 # ---------------------------------------------------------------- HTTP
 
 
-def _fetch_http(
+def fetch_http(
     row: int, url: str, text: str, cache_dir: Path, cfg: FetchConfig, session: requests.Session | None
 ) -> Fetched:
     """Return the cached download of ``text`` or download it, retrying transient failures."""
     ext = _extension(urlsplit(text).path)
-    known = _lookup(cache_dir, text, ext)
+    known = lookup_url(cache_dir, text, ext)
     if known is not None:
         log.debug("row %d: %s already in the cache", row, text)
         return Fetched(row, url, known, known.name[:64], "ok", "", "http")
     if session is None:
         with requests.Session() as own:
-            return _fetch_http(row, url, text, cache_dir, cfg, own)
+            return fetch_http(row, url, text, cache_dir, cfg, own)
     try:
-        sha256, path = _download_with_retries(session, text, cache_dir, ext, cfg)
+        sha256, path = download_with_retries(session, text, cache_dir, ext, cfg)
     except FetchError as e:
-        return _failed(row, url, "http", str(e))
-    _remember(cache_dir, text, sha256)
+        return failed_row(row, url, "http", str(e))
+    remember_url(cache_dir, text, sha256)
     log.info("row %d: downloaded %s (%s)", row, text, sha256[:12])
     return Fetched(row, url, path, sha256, "ok", "", "http", downloaded=True)
 
@@ -313,7 +313,7 @@ def _url_index(cache_dir: Path, url: str) -> Path:
     return cache_dir / "urls" / f"{hashlib.sha256(url.encode()).hexdigest()}.txt"
 
 
-def _lookup(cache_dir: Path, url: str, ext: str) -> Path | None:
+def lookup_url(cache_dir: Path, url: str, ext: str) -> Path | None:
     """The cached file of an earlier download of ``url``, if it is still there."""
     try:
         sha256 = _url_index(cache_dir, url).read_text(encoding="ascii").strip()
@@ -325,7 +325,7 @@ def _lookup(cache_dir: Path, url: str, ext: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _remember(cache_dir: Path, url: str, sha256: str) -> None:
+def remember_url(cache_dir: Path, url: str, sha256: str) -> None:
     """Record (atomically) that ``url`` downloaded to the content ``sha256``."""
     index = _url_index(cache_dir, url)
     tmp = index.with_name(f".{uuid.uuid4().hex}.tmp")
@@ -339,7 +339,7 @@ def _remember(cache_dir: Path, url: str, sha256: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _download_with_retries(
+def download_with_retries(
     session: requests.Session, url: str, cache_dir: Path, ext: str, cfg: FetchConfig
 ) -> tuple[str, Path]:
     """Download, retrying with exponential backoff while the failure is transient."""

@@ -24,7 +24,7 @@ from PIL import Image
 from influencer_kit import __version__, ranking
 from influencer_kit.atomic import write_atomic
 from influencer_kit.faces import FaceRecord
-from influencer_kit.fetch import _resolve as resolve_local
+from influencer_kit.fetch import resolve_path
 
 if TYPE_CHECKING:
     from influencer_kit.pipeline import Result
@@ -121,7 +121,7 @@ def video_links(videos: pd.DataFrame, url_column: str, base_dir: Path) -> list[s
             links.append(None)
         else:
             text = str(url).strip()
-            links.append(text if source != "local" else resolve_local(text, base_dir).resolve().as_uri())
+            links.append(text if source != "local" else resolve_path(text, base_dir).resolve().as_uri())
     return links
 
 

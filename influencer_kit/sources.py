@@ -37,12 +37,12 @@ from influencer_kit.fetch import (
     FetchConfig,
     Fetched,
     FetchError,
-    _download_with_retries,
-    _failed,
-    _fetch_http,
-    _lookup,
-    _remember,
-    _store_local,
+    download_with_retries,
+    failed_row,
+    fetch_http,
+    lookup_url,
+    remember_url,
+    store_local,
 )
 from influencer_kit.sheet import InputError
 
@@ -179,7 +179,7 @@ def resolve_sheet(path: str, cache_dir: Path, cfg: FetchConfig, sheet: str | int
     folder.mkdir(parents=True, exist_ok=True)
     with requests.Session() as session, tempfile.TemporaryDirectory(dir=folder, prefix=".") as scratch:
         try:
-            _, got = _download_with_retries(session, export.url, Path(scratch), Path(export.file_name).suffix, cfg)
+            _, got = download_with_retries(session, export.url, Path(scratch), Path(export.file_name).suffix, cfg)
         except FetchError as e:
             raise InputError(f"cannot download the Google Sheet {path}: {e}; check the link, and {SHARE_HINT}") from e
         if is_web_page(got):
@@ -204,7 +204,7 @@ def fetch_web(
     direct = drive_download_url(text, cfg.google_drive_base)
     if direct is not None:
         return _fetch_drive(row, url, direct, cache_dir, cfg, session)
-    got = _fetch_http(row, url, text, cache_dir, cfg, session)
+    got = fetch_http(row, url, text, cache_dir, cfg, session)
     return _fetch_page(row, url, text, cache_dir, cfg, web_page=got) if _is_page(got) else got
 
 
@@ -216,13 +216,13 @@ def _fetch_drive(
     row: int, url: str, direct: str, cache_dir: Path, cfg: FetchConfig, session: requests.Session | None
 ) -> Fetched:
     """Download a Drive file from its direct link, through Drive's virus-scan warning if it comes."""
-    got = _fetch_http(row, url, direct, cache_dir, cfg, session)
+    got = fetch_http(row, url, direct, cache_dir, cfg, session)
     if _is_page(got):
         confirm = drive_confirm_url(got.path.read_text(encoding="utf-8", errors="replace"), direct)
         if confirm is not None:
-            got = _fetch_http(row, url, confirm, cache_dir, cfg, session)
+            got = fetch_http(row, url, confirm, cache_dir, cfg, session)
     if _is_page(got):
-        return _failed(row, url, "google_drive", f"{url}: Google Drive answered with a web page, not the file, "
+        return failed_row(row, url, "google_drive", f"{url}: Google Drive answered with a web page, not the file, "
                                                  f"so the file is not shared or the link is wrong; {SHARE_HINT}")
     return replace(got, source="google_drive")
 
@@ -231,19 +231,19 @@ def _fetch_page(row: int, url: str, text: str, cache_dir: Path, cfg: FetchConfig
                 web_page: Fetched | None = None) -> Fetched:
     """The video on the page `text`, by yt-dlp. `web_page` is the page itself as fetched, kept as
     the result where yt-dlp is missing or finds no video in it."""
-    known = _lookup(cache_dir, PAGE_KEY + text, "")
+    known = lookup_url(cache_dir, PAGE_KEY + text, "")
     if known is not None:
         return Fetched(row, url, known, known.name[:64], "ok", "", "yt-dlp")
     yt_dlp = _yt_dlp()
     if yt_dlp is None:
-        return web_page or _failed(row, url, "yt-dlp", f"{text} is a video page, not a video file; {INSTALL_HINT}")
+        return web_page or failed_row(row, url, "yt-dlp", f"{text} is a video page, not a video file; {INSTALL_HINT}")
     try:
         sha256, path = _download_page(yt_dlp, text, cache_dir, cfg)
     except NoVideoFound as e:
-        return web_page or _failed(row, url, "yt-dlp", str(e))
+        return web_page or failed_row(row, url, "yt-dlp", str(e))
     except FetchError as e:
-        return _failed(row, url, "yt-dlp", str(e))
-    _remember(cache_dir, PAGE_KEY + text, sha256)
+        return failed_row(row, url, "yt-dlp", str(e))
+    remember_url(cache_dir, PAGE_KEY + text, sha256)
     log.info("row %d: downloaded the video on %s (%s)", row, text, sha256[:12])
     return Fetched(row, url, path, sha256, "ok", "", "yt-dlp", downloaded=True)
 
@@ -283,7 +283,7 @@ def _download_page(yt_dlp: ModuleType, url: str, cache_dir: Path, cfg: FetchConf
                              f"({cfg.max_bytes} bytes) are skipped")
         video = saved[0].rename(saved[0].with_suffix(""))  # no extension: see the module docstring
         try:
-            return _store_local(video, cache_dir)
+            return store_local(video, cache_dir)
         except FetchError as e:
             raise FetchError(f"{url}: {e}") from e
 
