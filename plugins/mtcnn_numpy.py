@@ -41,13 +41,14 @@ def weights_dir() -> Path:
 # ---- layers (NHWC float32; Keras layouts: kernels (kh, kw, in, out), dense (in, out)) ----
 
 def conv(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """Keras Conv2D, stride 1, padding "valid". Measured with one BLAS thread: with few input
-    channels (the first layer) one matmul over im2col patches is fastest; with more, a matmul
-    per kernel offset on shifted views, summed, is (it never copies the patches)."""
+    """Keras Conv2D, stride 1, padding "valid". Measured with one BLAS thread on every layer of the
+    three networks: with many more outputs than inputs (RNet's and ONet's first layers) one matmul
+    over im2col patches is fastest; otherwise a matmul per kernel offset on shifted views, summed
+    (it never copies the patches)."""
     kh, kw, channels, out = kernel.shape
     n, h, w, _ = x.shape
     oh, ow = h - kh + 1, w - kw + 1
-    if channels < 8:
+    if channels * 4 < out:
         windows = sliding_window_view(x, (kh, kw), axis=(1, 2))  # n, oh, ow, channels, kh, kw
         patches = np.ascontiguousarray(windows.transpose(0, 1, 2, 4, 5, 3)).reshape(-1, kh * kw * channels)
         return (patches @ kernel.reshape(-1, out) + bias).reshape(n, oh, ow, out)
