@@ -1,6 +1,6 @@
 """MTCNN face detector (the `mtcnn` package, whose weights ship inside it). The default detector.
-Two runtimes: "numpy" (mtcnn_numpy.py: the same networks and stages in numpy and OpenCV, no
-TensorFlow to import) and "tensorflow" (the package itself)."""
+Two runtimes: "onnxruntime" (mtcnn_onnx.py: the same networks run by ONNX Runtime, the same stages
+in numpy and OpenCV, no TensorFlow to import) and "tensorflow" (the package itself)."""
 from __future__ import annotations
 
 import importlib.util
@@ -13,30 +13,30 @@ from influencer_kit.components import Component, DetectorConfig, Face
 from influencer_kit.errors import ConfigError
 from influencer_kit.quiet import quiet_libraries
 
-RUNTIMES = ("numpy", "tensorflow")
+RUNTIMES = ("onnxruntime", "tensorflow")
 
 
 @dataclass
 class MTCNNConfig(DetectorConfig):
     name: str = "mtcnn"
     batch_size: int = 16  # frames of one size detected in one call (much faster than one by one)
-    runtime: str = "numpy"  # "numpy": no TensorFlow (faster to load and run); "tensorflow": the package itself
+    runtime: str = "onnxruntime"  # no TensorFlow (faster to load and run); "tensorflow": the package itself
 
 
 class MTCNNDetector:
     """Multi-task cascaded CNN; frames of a video share a size, so they are detected in batches."""
 
-    def __init__(self, batch_size: int = 16, runtime: str = "numpy") -> None:
+    def __init__(self, batch_size: int = 16, runtime: str = "onnxruntime") -> None:
         self.batch_size = batch_size
         self.runtime = runtime
 
     def fit(self) -> "MTCNNDetector":
         if self.runtime not in RUNTIMES:
             raise ConfigError(f"detector.runtime={self.runtime} is not an MTCNN runtime: use one of {', '.join(RUNTIMES)}")
-        if self.runtime == "numpy":
-            from influencer_kit_plugins.mtcnn_numpy import MTCNN
+        if self.runtime == "onnxruntime":
+            from influencer_kit_plugins.mtcnn_onnx import MTCNN
 
-            self.numpy_model_ = MTCNN()
+            self.onnx_model_ = MTCNN()
             return self
         quiet_libraries()
         import tensorflow as tf
@@ -57,8 +57,8 @@ class MTCNNDetector:
     def _detect_batch(self, batch: list[np.ndarray]) -> list[list[Face]]:
         """Faces in up to `batch_size` frames: in one call when they share a size, else one by one."""
         same_size = len({f.shape for f in batch}) == 1
-        if self.runtime == "numpy":
-            return self.numpy_model_.detect(batch) if same_size else [self.numpy_model_.detect([f])[0] for f in batch]
+        if self.runtime == "onnxruntime":
+            return self.onnx_model_.detect(batch) if same_size else [self.onnx_model_.detect([f])[0] for f in batch]
         results = self._detect_same_size(batch) if same_size else [self.model_.detect_faces(f) for f in batch]
         return [
             [Face(box=tuple(int(v) for v in r["box"]), confidence=float(r["confidence"])) for r in res]

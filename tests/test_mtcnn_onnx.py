@@ -1,4 +1,4 @@
-"""The numpy MTCNN runtime finds what the TensorFlow runtime (the mtcnn package) finds, and never
+"""The onnxruntime MTCNN runtime finds what the TensorFlow runtime (the mtcnn package) finds, and never
 loads TensorFlow.
 
 Tolerances: each box within 2 px and each confidence within 1e-3 of the package's. Both runtimes
@@ -29,7 +29,7 @@ CONFIDENCE = 1e-3
 
 @pytest.fixture(scope="module")
 def runtimes() -> tuple[MTCNNDetector, MTCNNDetector]:
-    return MTCNNDetector(runtime="numpy").fit(), MTCNNDetector(runtime="tensorflow").fit()
+    return MTCNNDetector(runtime="onnxruntime").fit(), MTCNNDetector(runtime="tensorflow").fit()
 
 
 def assert_same_faces(ours: list[list[Face]], theirs: list[list[Face]]) -> None:
@@ -43,7 +43,7 @@ def assert_same_faces(ours: list[list[Face]], theirs: list[list[Face]]) -> None:
 
 
 def detect_both(runtimes: tuple[MTCNNDetector, MTCNNDetector], frames: list[np.ndarray]) -> list[list[Face]]:
-    """The numpy runtime's faces, checked against the TensorFlow runtime's."""
+    """The onnxruntime runtime's faces, checked against the TensorFlow runtime's."""
     ours, theirs = (runtime.detect(frames) for runtime in runtimes)
     assert_same_faces(ours, theirs)
     return ours
@@ -86,8 +86,8 @@ def test_a_batch_of_clip_frames_gives_the_packages_faces(runtimes, shared_faces)
     assert sum(map(len, found)) >= 4
 
 
-def test_the_default_detector_runs_on_numpy_and_never_imports_tensorflow(tmp_path):
-    assert plugins.build("detector", {"name": "mtcnn"}).runtime == "numpy"
+def test_the_default_detector_runs_on_onnxruntime_and_never_imports_tensorflow(tmp_path):
+    assert plugins.build("detector", {"name": "mtcnn"}).runtime == "onnxruntime"
     code = (
         "import sys\n"
         "from influencer_kit import plugins\n"
@@ -101,5 +101,5 @@ def test_the_default_detector_runs_on_numpy_and_never_imports_tensorflow(tmp_pat
 
 
 def test_an_unknown_runtime_is_refused():
-    with pytest.raises(ConfigError, match="numpy, tensorflow"):
+    with pytest.raises(ConfigError, match="onnxruntime, tensorflow"):
         MTCNNDetector(runtime="bogus").fit()
