@@ -1,12 +1,12 @@
-"""The MTCNN detector's two runtimes side by side: numpy (the default) and tensorflow.
+"""The MTCNN detector's two runtimes side by side: onnxruntime (the default) and tensorflow.
 
     python benchmarks/mtcnn_runtime.py
 
-Each runtime runs in a fresh child process with one thread (BLAS, OpenCV and TensorFlow alike, as
-a worker runs): the time to import and build the detector, then the CPU time per frame to detect
-faces in frames of the real clip (../shared/faces/video/short_hamilton_clip.mp4) downscaled to
-480 px, in batches of 4 and of 16 (fastest of 3 passes, after a first pass that warms up), and the
-child's peak resident memory. Writes `benchmarks/results/mtcnn_runtime.md` and prints it.
+Each runtime runs in a fresh child process with one thread (BLAS, OpenCV, ONNX Runtime and
+TensorFlow alike, as a worker runs): the time to import and build the detector, then the CPU time
+per frame to detect faces in frames of the real clip (../shared/faces/video/short_hamilton_clip.mp4)
+downscaled to 480 px, in batches of 4 and of 16 (fastest of 3 passes, after a first pass that warms
+up), and the child's peak resident memory. Writes `benchmarks/results/mtcnn_runtime.md` and prints it.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import time
 from build_data import FACES
 from measure import load, machine, write_report
 
-RUNTIMES = ("numpy", "tensorflow")
+RUNTIMES = ("onnxruntime", "tensorflow")
 BATCHES = (4, 16)
 FRAMES = 32
 PASSES = 3
@@ -93,11 +93,12 @@ def main() -> None:
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     write_report(
-        f"# MTCNN runtimes: numpy and tensorflow\n\n"
+        f"# MTCNN runtimes: onnxruntime and tensorflow\n\n"
         f"Machine: {machine()}. Load average (1/5/15 min) before: {before}, after: {load()}. Commit {commit}. "
         f"Each runtime in a fresh child process with one thread (threadpoolctl for BLAS, cv2.setNumThreads(1), "
-        f"TensorFlow's intra- and inter-op threads 1). Import + build: importing the detector module and "
-        f"`fit()` (TensorFlow is imported there), after numpy, OpenCV and the frames are loaded. "
+        f"ONNX Runtime's sessions and TensorFlow's intra- and inter-op threads 1). Import + build: importing the "
+        f"detector module and `fit()` (ONNX Runtime or TensorFlow is imported there, the ONNX graphs are built "
+        f"there), after numpy, OpenCV and the frames are loaded. "
         f"ms/frame: CPU time of `detect` over {FRAMES} frames of short_hamilton_clip.mp4 downscaled to 480x270, "
         f"fastest of {PASSES} passes after a warm-up pass (its time is the first-pass column). Peak RSS: "
         f"the child's maximum resident set size (frames and Python included).\n\n"
