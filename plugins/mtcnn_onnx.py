@@ -107,24 +107,25 @@ def pnet_model(weights: list[np.ndarray]) -> ModelProto:
     """Proposal network: images of any size in, per 12x12 cell (stride 2) an NHWC head of box
     offsets (4) and face/not-face logits (2)."""
     k1, b1, a1, k2, b2, a2, k3, b3, a3, k_box, b_box, k_class, b_class = weights
-    g = GraphBuilder()
-    x = g.max_pool(g.prelu(g.conv(g.images(), k1, b1), a1), 2, 2, same=True)
-    x = g.prelu(g.conv(x, k2, b2), a2)
-    x = g.prelu(g.conv(x, k3, b3), a3)
-    head = g.conv(x, np.concatenate([k_box, k_class], axis=-1), np.concatenate([b_box, b_class]))
-    return g.model(g.node("Transpose", head, perm=[0, 2, 3, 1]), ["n", "h", "w", 3], ["n", "cells_h", "cells_w", 6])
+    graph = GraphBuilder()
+    x = graph.max_pool(graph.prelu(graph.conv(graph.images(), k1, b1), a1), 2, 2, same=True)
+    x = graph.prelu(graph.conv(x, k2, b2), a2)
+    x = graph.prelu(graph.conv(x, k3, b3), a3)
+    head = graph.conv(x, np.concatenate([k_box, k_class], axis=-1), np.concatenate([b_box, b_class]))
+    nhwc_head = graph.node("Transpose", head, perm=[0, 2, 3, 1])
+    return graph.model(nhwc_head, ["n", "h", "w", 3], ["n", "cells_h", "cells_w", 6])
 
 
 def rnet_model(weights: list[np.ndarray]) -> ModelProto:
     """Refinement network: 24x24 patches in, a head of box offsets (4) and logits (2) per patch."""
     k1, b1, a1, k2, b2, a2, k3, b3, a3, w4, b4, a4, w_box, b_box, w_class, b_class = weights
-    g = GraphBuilder()
-    x = g.max_pool(g.prelu(g.conv(g.images(), k1, b1), a1), 3, 2, same=True)
-    x = g.max_pool(g.prelu(g.conv(x, k2, b2), a2), 3, 2, same=False)
-    x = g.node("Flatten", g.prelu(g.conv(x, k3, b3), a3))
-    x = g.prelu(g.dense(x, flatten_rows_for_nchw(w4, 3, 3, 64), b4), a4, per_channel_map=False)
-    head = g.dense(x, np.concatenate([w_box, w_class], axis=1), np.concatenate([b_box, b_class]))
-    return g.model(head, ["n", 24, 24, 3], ["n", 6])
+    graph = GraphBuilder()
+    x = graph.max_pool(graph.prelu(graph.conv(graph.images(), k1, b1), a1), 3, 2, same=True)
+    x = graph.max_pool(graph.prelu(graph.conv(x, k2, b2), a2), 3, 2, same=False)
+    x = graph.node("Flatten", graph.prelu(graph.conv(x, k3, b3), a3))
+    x = graph.prelu(graph.dense(x, flatten_rows_for_nchw(w4, 3, 3, 64), b4), a4, per_channel_map=False)
+    head = graph.dense(x, np.concatenate([w_box, w_class], axis=1), np.concatenate([b_box, b_class]))
+    return graph.model(head, ["n", 24, 24, 3], ["n", 6])
 
 
 def onet_model(weights: list[np.ndarray]) -> ModelProto:
@@ -132,14 +133,14 @@ def onet_model(weights: list[np.ndarray]) -> ModelProto:
     landmarks head is left out: the detector reports boxes only)."""
     (k1, b1, a1, k2, b2, a2, k3, b3, a3, k4, b4, a4, w5, b5, a5, w_box, b_box,
      _landmarks_w, _landmarks_b, w_class, b_class) = weights
-    g = GraphBuilder()
-    x = g.max_pool(g.prelu(g.conv(g.images(), k1, b1), a1), 3, 2, same=True)
-    x = g.max_pool(g.prelu(g.conv(x, k2, b2), a2), 3, 2, same=False)
-    x = g.max_pool(g.prelu(g.conv(x, k3, b3), a3), 2, 2, same=True)
-    x = g.node("Flatten", g.prelu(g.conv(x, k4, b4), a4))
-    x = g.prelu(g.dense(x, flatten_rows_for_nchw(w5, 3, 3, 128), b5), a5, per_channel_map=False)
-    head = g.dense(x, np.concatenate([w_box, w_class], axis=1), np.concatenate([b_box, b_class]))
-    return g.model(head, ["n", 48, 48, 3], ["n", 6])
+    graph = GraphBuilder()
+    x = graph.max_pool(graph.prelu(graph.conv(graph.images(), k1, b1), a1), 3, 2, same=True)
+    x = graph.max_pool(graph.prelu(graph.conv(x, k2, b2), a2), 3, 2, same=False)
+    x = graph.max_pool(graph.prelu(graph.conv(x, k3, b3), a3), 2, 2, same=True)
+    x = graph.node("Flatten", graph.prelu(graph.conv(x, k4, b4), a4))
+    x = graph.prelu(graph.dense(x, flatten_rows_for_nchw(w5, 3, 3, 128), b5), a5, per_channel_map=False)
+    head = graph.dense(x, np.concatenate([w_box, w_class], axis=1), np.concatenate([b_box, b_class]))
+    return graph.model(head, ["n", 48, 48, 3], ["n", 6])
 
 
 def face_probability(logits: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""The onnxruntime MTCNN runtime finds what the TensorFlow runtime (the mtcnn package) finds, and never
-loads TensorFlow.
+"""The onnxruntime MTCNN runtime finds what the TensorFlow runtime (the mtcnn package) finds, its
+networks give the package's Keras networks' outputs, and it never loads TensorFlow.
 
 Tolerances: each box within 2 px and each confidence within 1e-3 of the package's. Both runtimes
 compute in float32 but not in the same order (area resizing, convolution sums, softmax): measured
@@ -52,6 +52,19 @@ def detect_both(runtimes: tuple[MTCNNDetector, MTCNNDetector], frames: list[np.n
 def full_grace() -> np.ndarray:
     """matplotlib's grace_hopper.jpg as it is: 512x600."""
     return load_rgb(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+@pytest.mark.parametrize("stage, network, shape", [
+    pytest.param(0, "pnet", (2, 37, 51, 3), id="pnet_odd_size"),  # odd sizes: TensorFlow's "same" pooling pads
+    pytest.param(1, "rnet", (5, 24, 24, 3), id="rnet"),
+    pytest.param(2, "onet", (5, 48, 48, 3), id="onet"),
+])
+def test_each_onnx_network_gives_the_keras_networks_outputs(runtimes, stage, network, shape):
+    images = np.random.default_rng(stage).normal(0, 0.5, shape).astype(np.float32)
+    offsets, probability = getattr(runtimes[0].onnx_model_, network)(images)
+    outputs = [np.asarray(output) for output in runtimes[1].model_.stages[stage].model(images)]
+    np.testing.assert_allclose(offsets, outputs[0], atol=1e-4)
+    np.testing.assert_allclose(probability, outputs[-1][..., 1], atol=1e-4)
 
 
 @pytest.mark.parametrize("photo", [
