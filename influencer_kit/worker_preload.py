@@ -1,5 +1,5 @@
-"""What the executor's fork server imports once, before it forks any worker: the libraries every
-worker needs (dlib, OpenCV, numpy), the worker's own modules and the plugin registry. A model's own
+"""What the executor's fork server imports once, before it forks any worker: the default models'
+libraries (dlib, ONNX Runtime), the worker's own modules and the plugin registry. Another model's
 heavy library (TensorFlow for `detector.runtime=tensorflow`, retinaface or deepface) is imported by
 its `fit()` in each worker. Nothing here runs a model, so forking afterwards is safe."""
 import importlib
@@ -8,7 +8,7 @@ import importlib.util
 from influencer_kit import executor, plugins  # noqa: F401  (imported for the workers)
 from influencer_kit.quiet import quiet_libraries
 
-SHARED = ("dlib",)  # the default embedder's library; OpenCV and numpy come with the modules above
+SHARED = ("dlib", "onnxruntime", "onnx")  # OpenCV and numpy come with the modules above
 
 quiet_libraries()
 for name in SHARED:
