@@ -12,14 +12,18 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-from hydra import compose, initialize_config_module
-
-from influencer_kit import pipeline, plugins
+# influencer-kit is imported inside the functions, not here: a worker process of the local executor
+# runs this script's top-level imports again (multiprocessing does so for a script run by path;
+# `python -m influencer_kit`, a module, is left alone), and each would pay for them.
 
 
 def job(csv: Path, work: Path, name: str, overrides: list[str]) -> dict:
     """Run one job; what it found and how long each stage took."""
+    import numpy as np
+    from hydra import compose, initialize_config_module
+
+    from influencer_kit import pipeline
+
     start = time.perf_counter()
     with initialize_config_module(config_module="influencer_kit.conf", version_base="1.3"):
         cfg = compose(config_name="config", overrides=[
@@ -47,6 +51,8 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--eps", type=float, nargs="*", default=[], help="a cluster.eps sweep")
     args = parser.parse_args()
+    from influencer_kit import plugins
+
     plugins.register_configs()
     jobs = [("default", [])] if not args.eps else [  # a sweep's jobs leave the registry alone (registry.in_sweeps)
         (f"eps_{e}", [f"cluster.eps={e}", "registry.enabled=false"]) for e in args.eps]
