@@ -15,16 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from PIL import Image
 
 from influencer_kit import __version__, ranking
 from influencer_kit.atomic import write_atomic
 from influencer_kit.faces import FaceRecord
 from influencer_kit.fetch import resolve_path
+from influencer_kit.tradeoff_chart import tradeoff_svg
 
 if TYPE_CHECKING:
     from influencer_kit.pipeline import Result
@@ -32,7 +30,6 @@ if TYPE_CHECKING:
 PORTRAIT_PX = 240  # stored size of the representative face (shown at half, sharp on HiDPI screens)
 STRIP_PX = 128  # stored size of the per-video crops
 STRIP_MAX = 12  # crops per card, one per video
-LABELLED_POINTS = 15  # the best this many influencers get their rank written beside their point
 
 # Counts cards and images that did not load, so that a browser (or a test) can tell a broken page.
 CHECK_SCRIPT = """window.addEventListener("load", function () {
@@ -349,77 +346,12 @@ def card(data: ReportData, row: Any, rank: int | None) -> str:
 def tradeoff_section(result: "Result", ranking_cfg: Any) -> str:
     if result.metrics["video_count"].gt(0).sum() == 0:
         return '<p class="muted">No influencer has a video with a valid performance.</p>'
-    png = tradeoff_plot(result.ranked, result.unranked, result.metrics, ranking_cfg)
-    return (f'<img src="{data_uri(png, "image/png")}" alt="mean performance against its standard deviation">'
+    svg = tradeoff_svg(result.ranked, result.unranked, result.metrics, ranking_cfg)
+    return (f'<img src="{data_uri(svg.encode(), "image/svg+xml")}" '
+            'alt="mean performance against its standard deviation">'
             '<p class="note">Each point is an influencer: up is a higher average, right a less steady one; '
             "bigger points have more videos. Bars show the interval of the mean. Hollow points have one "
             "video, so their spread is unknown and the pooled std of everyone stands in.</p>")
-
-
-def tradeoff_plot(ranked: pd.DataFrame, unranked: pd.DataFrame, metrics: pd.DataFrame,
-                  ranking_cfg: Any = None) -> bytes:
-    """PNG of mean performance (y) against its std (x), point area by video count, colour by
-    score; for the penalized method, dashed lines of equal score show the trade-off it makes."""
-    settings = ranking.RankingSettings.from_cfg(ranking_cfg)
-    pooled = ranking.pooled_std(metrics)
-    fig = Figure(figsize=(9.5, 5), dpi=120, layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    if len(ranked):
-        x, y = _spread(ranked, pooled), ranked["mean_performance"]
-        if {"ci_low", "ci_high"} <= set(ranked.columns):
-            below, above = (y - ranked["ci_low"]).clip(lower=0), (ranked["ci_high"] - y).clip(lower=0)
-            ax.errorbar(x, y, yerr=[below, above], fmt="none", ecolor="#9aa5b1", elinewidth=1, capsize=3,
-                        zorder=1)
-        points = ax.scatter(x, y, s=_point_size(ranked["video_count"]), c=ranked["score"], cmap="viridis",
-                            edgecolors="#1f2933", linewidths=0.6, zorder=2)
-        single = ranked["video_count"] <= 1
-        if single.any():
-            ax.scatter(x[single], y[single], s=_point_size(ranked["video_count"][single]), facecolors="white",
-                       edgecolors=points.to_rgba(ranked["score"][single]), linewidths=2, zorder=3)
-        fig.colorbar(points, ax=ax, label="score")
-        for row, xi, yi in zip(ranked.head(LABELLED_POINTS).itertuples(), x, y):
-            ax.annotate(f"#{row.rank} {row.influencer}", (xi, yi), xytext=(7, 5), textcoords="offset points",
-                        fontsize=8, color="#1f2933")
-    seen = unranked[unranked["video_count"] > 0]
-    if len(seen):
-        ax.scatter(_spread(seen, pooled), seen["mean_performance"], s=_point_size(seen["video_count"]),
-                   c="#cbd2d9", edgecolors="#616e7c", zorder=2, label="not ranked")
-    if settings.method == "penalized" and len(ranked):
-        _equal_score_lines(ax, ranked["score"], settings.std_penalty)
-    if ax.get_legend_handles_labels()[1]:
-        ax.legend(loc="best", fontsize=8)
-    ax.set_xlabel("standard deviation of performance (lower is steadier)")
-    ax.set_ylabel("mean performance")
-    ax.grid(True, color="#e4e7eb", linewidth=0.8)
-    ax.set_axisbelow(True)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-def _point_size(video_count: pd.Series) -> np.ndarray:
-    """Marker area in points^2, growing gently with the number of videos."""
-    return 40 + 60 * np.sqrt(video_count.to_numpy(float))
-
-
-def _spread(table: pd.DataFrame, pooled: float) -> pd.Series:
-    """Each influencer's std, with the pooled std standing in for one-video influencers (as the
-    penalized score charges them)."""
-    return table["std_performance"].where(table["video_count"] > 1, pooled)
-
-
-def _equal_score_lines(ax: Any, scores: pd.Series, penalty: float) -> None:
-    """Dashed lines mean = score + penalty x std through evenly spaced scores: every point on one
-    line has the same score, so the slope is the price of spread."""
-    left, right = ax.get_xlim()
-    bottom, top = ax.get_ylim()
-    xs = np.array([left, right])
-    for i, s in enumerate(np.unique(np.linspace(scores.min(), scores.max(), 4))):
-        ax.plot(xs, s + penalty * xs, linestyle="--", linewidth=0.8, color="#9aa5b1", zorder=0,
-                label=f"equal score (mean - {penalty:g} x std)" if i == 0 else None)
-    ax.set_xlim(left, right)
-    ax.set_ylim(bottom, top)
 
 
 def failed_section(data: ReportData, videos: pd.DataFrame) -> str:
