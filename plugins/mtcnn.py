@@ -1,5 +1,5 @@
 """MTCNN face detector (the `mtcnn` package, whose weights ship inside it). The default detector.
-Two runtimes: "onnxruntime" (mtcnn_onnx.py: the same networks run by ONNX Runtime, the same stages
+Two runtimes: "onnxruntime" (_mtcnn_onnx.py: the same networks run by ONNX Runtime, the same stages
 in numpy and OpenCV, no TensorFlow to import) and "tensorflow" (the package itself)."""
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class MTCNNDetector:
         if self.runtime not in RUNTIMES:
             raise ConfigError(f"detector.runtime={self.runtime} is not an MTCNN runtime: use one of {', '.join(RUNTIMES)}")
         if self.runtime == "onnxruntime":
-            from influencer_kit_plugins.mtcnn_onnx import MTCNN
+            from influencer_kit_plugins._mtcnn_onnx import MTCNN
 
             self.onnx_model_ = MTCNN()
             return self
