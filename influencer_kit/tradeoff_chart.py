@@ -55,6 +55,7 @@ def tradeoff_svg(ranked: pd.DataFrame, unranked: pd.DataFrame, metrics: pd.DataF
     has_ci = {"ci_low", "ci_high"} <= set(ranked.columns)
     equal_score = settings.method == "penalized" and len(ranked) > 0
     x_low, x_high = padded_range(np.concatenate([spread(ranked, pooled), spread(seen, pooled)]))
+    x_low = max(x_low, 0.0)  # a standard deviation is never negative
     y_values = [ranked["mean_performance"], seen["mean_performance"]]
     y_values += [ranked["ci_low"], ranked["ci_high"]] if has_ci else []
     y_low, y_high = padded_range(np.concatenate([v.to_numpy(float) for v in y_values]))
