@@ -106,6 +106,22 @@ def is_blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
 
 
+THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")  # 1,234 or 12,345.6: commas group thousands
+
+
+def number_from_text(text: str) -> float:
+    """A number typed or exported as text: `0.5`, `1e3`, `1,234.5` (commas grouping thousands, as
+    a Google Sheets export writes them) or `12%` (0.12, what the cell holds in a workbook).
+    Raises ValueError for anything else, `1,5` included (a decimal comma is ambiguous)."""
+    text = text.strip()
+    scale = 1.0
+    if text.endswith("%"):
+        text, scale = text[:-1].strip(), 0.01
+    if THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
+    return float(text) * scale
+
+
 def parse_performance(value: object, column: str = "performance",
                       formula: object = None) -> tuple[float | None, str]:
     """A finite number, or None with a message saying what was found instead. `formula` is the
@@ -121,7 +137,7 @@ def parse_performance(value: object, column: str = "performance",
         number = float(value)
     else:
         try:
-            number = float(str(value).strip())
+            number = number_from_text(str(value))
         except ValueError:
             return None, f"{column} {str(value)!r} is not a number"
     if not math.isfinite(number):
