@@ -22,7 +22,7 @@ from influencer_kit import __version__, ranking
 from influencer_kit.atomic import write_atomic
 from influencer_kit.faces import FaceRecord
 from influencer_kit.fetch import resolve_path
-from influencer_kit.tradeoff_chart import tradeoff_svg
+from influencer_kit.tradeoff_chart import FONT, GRID, INK, MUTED, tradeoff_svg
 
 if TYPE_CHECKING:
     from influencer_kit.pipeline import Result
@@ -41,12 +41,11 @@ CHECK_SCRIPT = """window.addEventListener("load", function () {
   document.body.dataset.cards = document.querySelectorAll("[data-influencer]").length;
 });"""
 
-STYLE = """
-:root { --ink: #1f2933; --muted: #616e7c; --line: #e4e7eb; --accent: #2a6fdb; --bad: #c0392b; --bg: #f5f7fa; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-       color: var(--ink); background: var(--bg); }
-main { max-width: 1200px; margin: 0 auto; padding: 24px 28px 48px; }
+STYLE = f"""
+:root {{ --ink: {INK}; --muted: {MUTED}; --line: {GRID}; --accent: #2a6fdb; --bad: #c0392b; --bg: #f5f7fa; }}
+* {{ box-sizing: border-box; }}
+body {{ margin: 0; font: 15px/1.45 {FONT}; color: var(--ink); background: var(--bg); }}
+""" + """main { max-width: 1200px; margin: 0 auto; padding: 24px 28px 48px; }
 h1 { font-size: 28px; margin: 0 0 4px; }
 h2 { font-size: 20px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
 h3 { font-size: 17px; margin: 0 0 6px; }

@@ -20,10 +20,10 @@ import pandas as pd
 from influencer_kit import ranking
 
 WIDTH, HEIGHT = 950, 500  # CSS px; the viewBox lets the page scale it down
-FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'  # the report's
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'  # the report's too
 LABELLED_POINTS = 15  # the best this many influencers get their rank written beside their point
 CHAR_PX = 6.6  # about the width of one 11-12 px character, to make room for labels
-INK, MUTED, GRID, WHISKER = "#1f2933", "#616e7c", "#e4e7eb", "#9aa5b1"
+INK, MUTED, GRID, WHISKER = "#1f2933", "#616e7c", "#e4e7eb", "#9aa5b1"  # the report's page uses the first three
 NOT_RANKED = ("#cbd2d9", MUTED)  # fill, stroke
 VIRIDIS = ((0.0, (68, 1, 84)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)), (0.75, (94, 201, 98)),
            (1.0, (253, 231, 37)))
