@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -20,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from build_data import ROOT, people_dataset
-from measure import Measured, load, machine, run_measured, write_report
+from build_data import people_dataset
+from measure import Measured, commit, load, machine, run_measured, write_report
 
 from influencer_kit.evaluation import external_scores
 
@@ -134,12 +133,10 @@ def main() -> None:
         rows.append(kit_row(f"(c) influencer-kit, cluster.eps sweep {SWEEP}, one face cache", csv, truth, SWEEP))
         rounds.append(rows)
     rows = [fastest_run(list(runs)) for runs in zip(*rounds)]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
     report = (
         f"# Speed comparison, {args.videos} videos (+1 with nobody)\n\n"
         f"Machine: {machine()}. Load average (1/5/15 min) before: {load_before}, after: {load()}. "
-        f"Commit {commit}. Every approach starts from an empty cache in a fresh process; wall time "
+        f"Commit {commit()}. Every approach starts from an empty cache in a fresh process; wall time "
         f"includes starting Python and loading models; CPU s is user + system time summed over the "
         f"process tree; peak memory is the largest sum of PSS over the tree (both sampled every 0.2 s). "
         f"Frames: frames decoded and searched for faces; faces embedded: distinct embeddings computed. "

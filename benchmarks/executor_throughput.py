@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from build_data import ROOT, people_dataset
-from measure import Measured, load, machine, run_measured, write_report
+from build_data import people_dataset
+from measure import Measured, commit, load, machine, run_measured, write_report
 
 CONFIGS = [("local", 1), ("local", 2), ("ray", 1), ("ray", 2)]
 
@@ -64,10 +63,6 @@ def table(runs: list[tuple[str, int, Measured, dict]]) -> str:
     return head + "\n".join(row(*run, expected) for run in runs)
 
 
-def git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=int, default=120)
@@ -83,11 +78,10 @@ def main() -> None:
     tries = [[measure(executor, workers, csv) for executor, workers in CONFIGS] for _ in range(args.repeats)]
     runs = [(executor, workers, *min((t[i] for t in tries), key=lambda mf: mf[1]["times"]["faces"]))
             for i, (executor, workers) in enumerate(CONFIGS)]
-    commit = git("rev-parse", "--short", "HEAD") + (" with uncommitted changes" if git("status", "--porcelain") else "")
     report = (
         f"# Executor throughput, {args.videos} videos (+1 with nobody)\n\n"
         f"Machine: {machine()}. Load average (1/5/15 min) before: {load_before}, after: {load()}. "
-        f"Commit {commit}. Each row is the run with the shortest faces stage of {args.repeats}, each "
+        f"Commit {commit()}. Each row is the run with the shortest faces stage of {args.repeats}, each "
         f"from an empty cache in a fresh process, defaults otherwise (frames_per_video, detector, embedder), tracking off. "
         f"videos/s, faces stage: {args.videos + 1} distinct videos / the faces stage, which includes "
         f"starting the workers (and, for ray, a local Ray instance) and loading the models in each. "

@@ -97,6 +97,15 @@ def load() -> str:
     return " / ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
+def commit() -> str:
+    """The checkout's commit, and whether it has uncommitted changes: what a timing measured."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True,
+                              text=True).stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD") + (" with uncommitted changes" if git("status", "--porcelain") else "")
+
+
 def write_report(report: str, name: str) -> None:
     """Write `report` to benchmarks/results/`name` and print it."""
     out = Path(__file__).resolve().parent / "results" / name

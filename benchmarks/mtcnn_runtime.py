@@ -18,7 +18,7 @@ import sys
 import time
 
 from build_data import FACES
-from measure import load, machine, write_report
+from measure import commit, load, machine, write_report
 
 RUNTIMES = ("onnxruntime", "tensorflow")
 BATCHES = (4, 16)
@@ -91,10 +91,9 @@ def main() -> None:
         done = subprocess.run([sys.executable, __file__, "--child", runtime], capture_output=True, text=True,
                               check=True)
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     write_report(
         f"# MTCNN runtimes: onnxruntime and tensorflow\n\n"
-        f"Machine: {machine()}. Load average (1/5/15 min) before: {before}, after: {load()}. Commit {commit}. "
+        f"Machine: {machine()}. Load average (1/5/15 min) before: {before}, after: {load()}. Commit {commit()}. "
         f"Each runtime in a fresh child process with one thread (threadpoolctl for BLAS, cv2.setNumThreads(1), "
         f"ONNX Runtime's sessions and TensorFlow's intra- and inter-op threads 1). Import + build: importing the "
         f"detector module and `fit()` (ONNX Runtime or TensorFlow is imported there, the ONNX graphs are built "
