@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlflow
-import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
