@@ -67,9 +67,7 @@ class SweepRunCallback(Callback):
             return
         summarise(self.parent_id, config)
         if job_return.status == JobStatus.FAILED:  # Hydra's basic sweeper then stops with no multirun end
-            import mlflow
-
-            mlflow.MlflowClient(config.tracking.uri).set_terminated(self.parent_id, status="FAILED")
+            self._fail_if_open(config.tracking.uri)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self.parent_id is None:
