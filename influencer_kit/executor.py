@@ -84,12 +84,14 @@ def _tensorflow_environment() -> None:
     os.environ.update(TENSORFLOW_ENV)
 
 
-def limit_threads(threads: int) -> None:
-    """This process's native thread pools to `threads`: numpy's BLAS and OpenCV now, TensorFlow
-    when a model imports it. Workers that share the cores ran faster with one thread each."""
+def worker_environment(threads: int) -> None:
+    """A worker process's settings: `TENSORFLOW_ENV`, and its native thread pools limited to
+    `threads` (numpy's BLAS and OpenCV now, TensorFlow when a model imports it). Workers that share
+    the cores ran faster with one thread each."""
     import cv2
     from threadpoolctl import threadpool_limits
 
+    _tensorflow_environment()
     threadpool_limits(threads)
     cv2.setNumThreads(threads)
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
@@ -135,8 +137,7 @@ def _worker_start() -> None:
     stops the pool. The models load with the first video, so that a model that cannot load here
     reaches the user as its own error rather than as a broken pool."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _tensorflow_environment()
-    limit_threads(1)
+    worker_environment(1)
 
 
 def analyse_one(path: str, settings: FaceSettings) -> VideoFaces | str:

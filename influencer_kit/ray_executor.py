@@ -26,7 +26,7 @@ from types import ModuleType
 from omegaconf import DictConfig
 
 from influencer_kit.errors import ConfigError
-from influencer_kit.executor import FaceSettings, _tensorflow_environment, analyse_one, limit_threads
+from influencer_kit.executor import FaceSettings, analyse_one, worker_environment
 from influencer_kit.faces import VideoFaces
 from influencer_kit.quiet import quiet_libraries
 
@@ -48,13 +48,12 @@ def require_ray() -> ModuleType:
 
 class VideoAnalyser:
     """One worker: one video at a time, sent as bytes; the models load with the first (once per
-    process) in the TensorFlow environment of an `executor=local` worker, with one thread per CPU
+    process) in the environment of an `executor=local` worker (`worker_environment`), one thread per CPU
     Ray gave it."""
 
     def __init__(self, settings: FaceSettings, threads: int) -> None:
         quiet_libraries()
-        _tensorflow_environment()
-        limit_threads(threads)
+        worker_environment(threads)
         self.settings = settings
 
     def analyse(self, video: bytes, suffix: str) -> VideoFaces | str:
