@@ -11,7 +11,6 @@ with a person but no prediction counts as a person of its own (a miss). Writes
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from build_data import people_dataset
-from measure import Measured, commit, load, machine, run_measured, write_report
+from measure import Measured, commit, load, machine, run_writing_json, write_report
 
 from influencer_kit.evaluation import external_scores
 
@@ -53,13 +52,7 @@ def scores(truth: list[str], predicted: list[str]) -> dict[str, float]:
 def run_child(script: str, args: list[str], options: list[str] = ()) -> tuple[Measured, object]:
     """Run a benchmark script as a child process (`script ARGS OUT OPTIONS`); its measurement and
     the JSON it wrote to OUT."""
-    with tempfile.TemporaryDirectory(prefix="ik-bench-") as tmp:
-        out = Path(tmp) / "result.json"
-        measured = run_measured([sys.executable, str(HERE / script), *args, str(out), *options],
-                                env={"TMPDIR": tmp})
-        if measured.returncode != 0:
-            raise SystemExit(f"{script} failed ({measured.returncode}):\n{measured.output[-4000:]}")
-        return measured, json.loads(out.read_text())
+    return run_writing_json(lambda out: [sys.executable, str(HERE / script), *args, out, *options], script)
 
 
 def baseline_rows(csv: Path, truth: list[str]) -> list[Row]:

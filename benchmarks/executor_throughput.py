@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from build_data import people_dataset
-from measure import Measured, commit, load, machine, run_measured, write_report
+from measure import Measured, commit, load, machine, run_writing_json, write_report
 
 CONFIGS = [("local", 1), ("local", 2), ("ray", 1), ("ray", 2)]
 
@@ -39,13 +39,8 @@ def one_run(executor: str, workers: int, csv: Path, out: Path) -> None:
 
 
 def measure(executor: str, workers: int, csv: Path) -> tuple[Measured, dict]:
-    with tempfile.TemporaryDirectory(prefix="ik-bench-") as tmp:
-        out = Path(tmp) / "result.json"
-        measured = run_measured([sys.executable, __file__, "--run", executor, str(workers), str(csv), str(out)],
-                                env={"TMPDIR": tmp})
-        if measured.returncode != 0:
-            raise SystemExit(f"{executor} x{workers} failed ({measured.returncode}):\n{measured.output[-4000:]}")
-        return measured, json.loads(out.read_text())
+    return run_writing_json(lambda out: [sys.executable, __file__, "--run", executor, str(workers), str(csv), out],
+                            f"{executor} x{workers}")
 
 
 def row(executor: str, workers: int, m: Measured, found: dict, expected: list[str]) -> str:

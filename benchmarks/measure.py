@@ -2,12 +2,16 @@
 time of its whole process tree (the child and every worker it starts), sampled from /proc (Linux)."""
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SAMPLE_EVERY_S = 0.2
 
@@ -81,6 +85,17 @@ def run_measured(command: list[str], env: dict[str, str] | None = None, timeout_
         text = out.read()
     log.unlink()
     return Measured(wall, peak, sum(cpu.values()), child.returncode, text)
+
+
+def run_writing_json(command: Callable[[str], list[str]], what: str) -> tuple[Measured, Any]:
+    """Run `command(OUT)` measured, OUT a file it writes its result to as JSON; the measurement and
+    that result. A failed run stops the benchmark, naming `what` and showing the end of its output."""
+    with tempfile.TemporaryDirectory(prefix="ik-bench-") as tmp:
+        out = Path(tmp) / "result.json"
+        measured = run_measured(command(str(out)), env={"TMPDIR": tmp})
+        if measured.returncode != 0:
+            raise SystemExit(f"{what} failed ({measured.returncode}):\n{measured.output[-4000:]}")
+        return measured, json.loads(out.read_text())
 
 
 def machine() -> str:
