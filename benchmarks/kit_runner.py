@@ -3,7 +3,9 @@ MLflow tracking off, a new registry of known people in the work folder), one job
 jobs in one process sharing one face cache, the way Hydra's basic launcher runs a `-m` sweep.
 
 `python benchmarks/kit_runner.py VIDEOS.csv WORK_DIR OUT.json [--eps 0.3 0.4 ...]` writes, per job,
-the predicted influencer of each row, stage times and counts.
+each row's influencer, influencers and status, stage times and counts.
+`--job NAME [key=value ...]` (repeatable) runs jobs with any Hydra overrides instead, one after
+another sharing the face cache; a job that fails is recorded (`error`: one line) and the next runs.
 """
 from __future__ import annotations
 
@@ -18,7 +20,17 @@ from pathlib import Path
 
 
 def job(csv: Path, work: Path, name: str, overrides: list[str]) -> dict:
-    """Run one job; what it found and how long each stage took."""
+    """Run one job; what it found and how long each stage took, or why it failed."""
+    start = time.perf_counter()
+    try:
+        return completed_job(csv, work, name, overrides)
+    except Exception as err:  # any component's failure: the benchmark records it and goes on
+        first_line = (str(err).strip().splitlines() or [""])[0]
+        return {"name": name, "overrides": overrides, "wall_s": time.perf_counter() - start,
+                "error": f"{type(err).__name__}: {first_line}"[:300]}
+
+
+def completed_job(csv: Path, work: Path, name: str, overrides: list[str]) -> dict:
     import numpy as np
     from hydra import compose, initialize_config_module
 
@@ -40,8 +52,15 @@ def job(csv: Path, work: Path, name: str, overrides: list[str]) -> dict:
         "faces_detected": int(sum(len(v.faces) for v in result.faces.values())),
         "faces_embedded": int(sum(len(np.unique(v.embeddings, axis=0)) for v in result.faces.values()
                                   if len(v.embeddings))),
-        "predictions": [str(p) if isinstance(p, str) else "" for p in result.videos["influencer"]],
+        "predictions": texts(result.videos["influencer"]),
+        "influencers": texts(result.videos["influencers"]),
+        "status": texts(result.videos["status"]),
     }
+
+
+def texts(column) -> list[str]:
+    """A table column as strings, empty where a cell is empty."""
+    return [str(v) if isinstance(v, str) else "" for v in column]
 
 
 def main() -> None:
@@ -50,12 +69,20 @@ def main() -> None:
     parser.add_argument("work", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--eps", type=float, nargs="*", default=[], help="a cluster.eps sweep")
+    parser.add_argument("--job", nargs="+", action="append", default=[], metavar="NAME [key=value]",
+                        help="a job: its name, then Hydra overrides (repeatable)")
     args = parser.parse_args()
     from influencer_kit import plugins
 
     plugins.register_configs()
-    jobs = [("default", [])] if not args.eps else [  # a sweep's jobs leave the registry alone (registry.in_sweeps)
-        (f"eps_{e}", [f"cluster.eps={e}", "registry.enabled=false"]) for e in args.eps]
+    # Jobs of one run leave the registry alone, as a sweep's do (registry.in_sweeps): each starts
+    # from the plain numbering instead of the people an earlier job found.
+    if args.job:
+        jobs = [(name, [*overrides, "registry.enabled=false"]) for name, *overrides in args.job]
+    elif args.eps:
+        jobs = [(f"eps_{e}", [f"cluster.eps={e}", "registry.enabled=false"]) for e in args.eps]
+    else:
+        jobs = [("default", [])]
     results = [job(args.csv.resolve(), args.work.resolve(), name, overrides) for name, overrides in jobs]
     args.out.write_text(json.dumps(results))
 
