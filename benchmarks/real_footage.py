@@ -214,7 +214,8 @@ def run_kit(csv: Path, jobs: dict[str, list[str]], extra: list[str]) -> list[Out
     """influencer-kit jobs (name -> overrides, each with `extra` too) in one child, sharing one face
     cache: each job's outcome, named by its overrides."""
     options = [arg for name, overrides in jobs.items() for arg in ("--job", name, *overrides, *extra)]
-    titles = {name: " ".join(o for o in overrides if not o.startswith("embedder.weights_dir")) or "influencer-kit defaults"
+    titles = {name: " ".join(o for o in [*overrides, *extra] if not o.startswith("embedder.weights_dir"))
+              or "influencer-kit defaults"
               for name, overrides in jobs.items()}
     with tempfile.TemporaryDirectory(prefix="ik-real-work-") as work:
         try:
