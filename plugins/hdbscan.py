@@ -1,12 +1,25 @@
-"""HDBSCAN over the per-video people (scikit-learn's implementation)."""
+"""HDBSCAN over the per-video people (scikit-learn's), with `cluster_selection_epsilon` applied here.
+
+scikit-learn 1.9.1's own epsilon step crashes under NumPy 2.4 whenever a cluster that formed closer
+than epsilon sits inside another cluster (scikit-learn issue #33219: "TypeError: only 0-dimensional
+arrays can be converted to Python scalars"); real footage hits that at the default 0.6. So HDBSCAN
+runs without epsilon and epsilon is applied afterwards with its meaning kept: clusters, and points,
+within `cluster_selection_epsilon` of each other in HDBSCAN's mutual-reachability distance are merged
+(DBSCAN* at epsilon joined with HDBSCAN's clusters, the idea of Malzer and Baum's HDBSCAN(eps)).
+Identical rows (the same face in two videos) are clustered once and always share a label.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from influencer_kit import hookimpl
 from influencer_kit.components import ClusterConfig, Component
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 @dataclass
@@ -27,20 +40,63 @@ class HDBSCANClusterer:
         self.metric = metric
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
-        from sklearn.cluster import HDBSCAN  # here, not at the top: video workers import every plugin
+        """A label per row; -1 for a row that is alone (no cluster, no duplicate, nobody within epsilon)."""
+        from scipy.sparse.csgraph import connected_components  # here, not at the top: video workers import every plugin
 
-        if len(X) < self.min_cluster_size:
-            return np.full(len(X), -1)
-        self.model_ = HDBSCAN(
-            min_cluster_size=self.min_cluster_size,
-            min_samples=self.min_samples,
-            cluster_selection_epsilon=self.cluster_selection_epsilon,
-            metric=self.metric,
-        )
-        return self.model_.fit_predict(X)
+        X = np.asarray(X, dtype=float)
+        if len(X) == 0:
+            return np.zeros(0, dtype=int)
+        rows, row_of, copies = np.unique(X, axis=0, return_inverse=True, return_counts=True)
+        clusters = self._hdbscan_labels(rows)
+        links = self._within_epsilon(rows) + same_cluster_links(clusters)
+        _, groups = connected_components(links, directed=False)
+        alone = (np.bincount(groups)[groups] == 1) & (copies == 1) & (clusters == -1)
+        return np.where(alone, -1, groups)[row_of.ravel()]
+
+    def _hdbscan_labels(self, rows: np.ndarray) -> np.ndarray:
+        """HDBSCAN's clusters of distinct rows, without epsilon; all -1 when there are too few rows."""
+        from sklearn.cluster import HDBSCAN
+
+        if len(rows) < max(self.min_cluster_size, self.min_samples):
+            return np.full(len(rows), -1)
+        self.model_ = HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=self.min_samples,
+                              metric=self.metric, copy=True)
+        return self.model_.fit_predict(rows)
+
+    def _within_epsilon(self, rows: np.ndarray) -> sparse.csr_matrix:
+        """Links between rows whose mutual-reachability distance (the larger of their distance and
+        each one's distance to its `min_samples`-th nearest row, itself included, as HDBSCAN's) is
+        at most epsilon."""
+        from scipy import sparse
+        from sklearn.neighbors import NearestNeighbors
+
+        neighbours = NearestNeighbors(radius=self.cluster_selection_epsilon, metric=self.metric).fit(rows)
+        core = core_distances(neighbours, self.min_samples, len(rows))
+        dense = sparse.diags((core <= self.cluster_selection_epsilon).astype(float))
+        return dense @ neighbours.radius_neighbors_graph(mode="connectivity") @ dense
+
+
+def core_distances(neighbours, min_samples: int, n_rows: int) -> np.ndarray:
+    """Each fitted row's distance to its `min_samples`-th nearest row, itself counted first (0 for
+    min_samples=1; infinite when there are fewer rows than that)."""
+    if min_samples == 1:
+        return np.zeros(n_rows)
+    if min_samples > n_rows:
+        return np.full(n_rows, np.inf)
+    return neighbours.kneighbors(n_neighbors=min_samples - 1)[0][:, -1]  # the query row itself is not returned
+
+
+def same_cluster_links(labels: np.ndarray) -> sparse.csr_matrix:
+    """Links from each clustered row to the first row of its cluster (noise, -1, gets none)."""
+    from scipy import sparse
+
+    clustered = np.flatnonzero(labels >= 0)
+    _, first, cluster_of = np.unique(labels[clustered], return_index=True, return_inverse=True)
+    n = len(labels)
+    return sparse.csr_matrix((np.ones(len(clustered)), (clustered, clustered[first][cluster_of])), shape=(n, n))
 
 
 @hookimpl
 def ik_components() -> list[Component]:
     return [Component(kind="cluster", name="hdbscan", factory=HDBSCANClusterer, config=HDBSCANConfig,
-                      description="HDBSCAN (scikit-learn)")]
+                      description="HDBSCAN (scikit-learn), clusters within cluster_selection_epsilon merged")]
