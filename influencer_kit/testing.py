@@ -26,7 +26,8 @@ def check_config(component: Component) -> None:
 
 
 def check_clusterer(clusterer) -> None:
-    """Three well separated blobs come back as three groups, labels are ints, reruns agree."""
+    """Three well separated blobs come back as three groups, labels are ints, reruns agree; then
+    the same with duplicates and tied distances (`check_clusterer_ties`)."""
     rng = np.random.default_rng(0)
     centres = np.eye(3, 128) * 3.0
     X = np.concatenate([c + rng.normal(0, 0.02, (5, 128)) for c in centres])
@@ -35,6 +36,31 @@ def check_clusterer(clusterer) -> None:
     groups = [set(labels[i * 5 : (i + 1) * 5].tolist()) for i in range(3)]
     assert all(len(g) == 1 and -1 not in g for g in groups), f"blobs split or noise: {labels}"
     assert len(set().union(*groups)) == 3, f"blobs merged: {labels}"
+    assert np.array_equal(labels, np.asarray(clusterer.fit_predict(X))), "not deterministic"
+    check_clusterer_ties(clusterer)
+
+
+def tied_people() -> tuple[np.ndarray, list[list[int]]]:
+    """Embeddings as real footage gives them: the same face in two videos (exactly equal rows) and
+    tied distances (each person's three faces equally far apart, 0.3, nested inside that person).
+    Returns the rows and, per person, the indices of their rows (the last person is one face
+    seen twice)."""
+    face_offsets = np.eye(3, 128, k=10) * 0.3 / np.sqrt(2)  # three faces, pairwise exactly 0.3 apart
+    people = [np.eye(1, 128, k=i)[0] * 3.0 for i in (0, 1, 2)]
+    rows = [p + face_offsets[f] for p in people[:2] for f in (0, 0, 1, 1, 2)]  # faces 0 and 1 seen twice
+    rows += [people[2], people[2]]
+    return np.array(rows), [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9], [10, 11]]
+
+
+def check_clusterer_ties(clusterer) -> None:
+    """Duplicate rows and tied distances: no crash, each person one group (not noise, so duplicates
+    are one person), people kept apart, reruns agree."""
+    X, people = tied_people()
+    labels = np.asarray(clusterer.fit_predict(X))
+    assert labels.shape == (len(X),) and np.issubdtype(labels.dtype, np.integer), "one int label per row"
+    groups = [set(labels[rows].tolist()) for rows in people]
+    assert all(len(g) == 1 and -1 not in g for g in groups), f"duplicates or tied faces split, or noise: {labels}"
+    assert len(set().union(*groups)) == len(people), f"people merged: {labels}"
     assert np.array_equal(labels, np.asarray(clusterer.fit_predict(X))), "not deterministic"
 
 
