@@ -21,7 +21,8 @@ import cv2
 import numpy as np
 
 from influencer_kit.components import Detector, Embedder, Face
-from influencer_kit.frames import DecodeError, VideoReader, spread
+from influencer_kit.frames import DecodeError, VideoReader
+from influencer_kit.shots import sample_plan
 
 MIN_FRAMES_BEFORE_STOP = 4  # never stop early with fewer frames read than this
 MAX_STEP = 4.0  # a face links to one in the previous sampled frame whose centre is closer than this many face widths,
@@ -67,7 +68,9 @@ class AnalysisRules:
 
 
 def downscale(frame: np.ndarray, width: int) -> tuple[np.ndarray, float]:
-    """The frame resized to `width` (never enlarged) and the factor back to full size."""
+    """The frame resized to `width` (never enlarged) and the factor back to full size. By width, not
+    by the longer side: a vertical 1080x1920 phone video keeps 480x853, its faces as large as in a
+    landscape video of the same width."""
     if width <= 0 or frame.shape[1] <= width:
         return frame, 1.0
     factor = frame.shape[1] / width
@@ -227,7 +230,7 @@ def detect_sampled(reader: VideoReader, detector: Detector, rules: AnalysisRules
         return read, detect(detector, [f for _, f in read], rules.detect_width, rules.min_face_size,
                             rules.min_confidence)
 
-    first, rest = split_plan(spread(reader.frame_count, rules.frames_per_video), rules.early_stop)
+    first, rest = split_plan(sample_plan(reader, rules.frames_per_video), rules.early_stop)
     read, found = look(first)
     if rest and not (len(read) == len(first) and settled(sightings([f for _, f in read], found))):
         more, more_found = look(rest)
