@@ -107,6 +107,7 @@ def false_faces(people: list[list[str]], influencer: list[str], influencers: lis
     the ids seen on such rows only."""
     empty = [i for i, labels in enumerate(people) if not named(labels)]
     flagged = [i for i in empty if influencer[i] or influencers[i]]
+
     def ids_on(rows: list[int]) -> set[str]:
         return {found for i in rows for found in [influencer[i], *influencers[i]] if found}
 
@@ -132,6 +133,14 @@ class Outcome:
     error: str = ""
     note: str = ""
 
+    def everyone(self) -> list[list[str]]:
+        """Each row's `influencers`; an approach without them gives an empty list per row."""
+        return self.influencers if self.influencers is not None else [[] for _ in self.influencer]
+
+
+def split_list(cell: str) -> list[str]:
+    return cell.split(";") if cell else []
+
 
 @dataclass
 class Sheet:
@@ -144,7 +153,7 @@ class Sheet:
     @classmethod
     def read(cls, csv: Path) -> "Sheet":
         rows = pd.read_csv(csv, dtype=str, keep_default_na=False)
-        return cls(list(rows["Person"]), [p.split(";") if p else [] for p in rows["People"]], list(rows["Video_URL"]))
+        return cls(list(rows["Person"]), [split_list(p) for p in rows["People"]], list(rows["Video_URL"]))
 
 
 def table_row(sheet: Sheet, outcome: Outcome) -> str:
@@ -152,7 +161,7 @@ def table_row(sheet: Sheet, outcome: Outcome) -> str:
         return f"| {outcome.name} | failed: {outcome.error} |" + " |" * 10
     s = scores(sheet.truth, outcome.influencer)
     found, total = people_found(sheet.truth, outcome.influencer)
-    flagged, _ = false_faces(sheet.people, outcome.influencer, outcome.influencers or [[]] * len(sheet.people))
+    flagged, _ = false_faces(sheet.people, outcome.influencer, outcome.everyone())
     failed = sum(1 for st in outcome.status if st not in ("ok", "no_face"))
     if outcome.influencers is None:
         co = extra = "—"
@@ -174,16 +183,12 @@ def details(sheet: Sheet, outcome: Outcome) -> str:
     text = f"**{outcome.name}**\n\n- merges: " + ("; ".join(lines) or "none")
     lines = [f"{person}: {', '.join(ids)}" for person, ids in splits(sheet.truth, outcome.influencer).items()]
     text += "\n- splits: " + ("; ".join(lines) or "none")
-    flagged, only = false_faces(sheet.people, outcome.influencer, outcome.influencers or [[]] * len(sheet.people))
+    flagged, only = false_faces(sheet.people, outcome.influencer, outcome.everyone())
     text += "\n- no-face rows with a face: " + (", ".join(
         f"{sheet.videos[i]} ({outcome.influencer[i] or '-'}; {';'.join(outcome.influencers[i]) if outcome.influencers else '-'})"
         for i in flagged) or "none")
     text += "\n- ids seen only on no-face rows: " + (", ".join(only) or "none")
     return text + (f"\n- note: {outcome.note}" if outcome.note else "") + "\n"
-
-
-def split_list(cell: str) -> list[str]:
-    return cell.split(";") if cell else []
 
 
 def run_seed(csv: Path) -> list[Outcome]:
