@@ -6,6 +6,7 @@ model weights are present.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from functools import lru_cache
 from typing import Any, Mapping
 
@@ -14,6 +15,7 @@ from hydra.core.config_store import ConfigStore
 
 from influencer_kit import PROJECT, hookspecs
 from influencer_kit.components import CORE_CONFIGS, KINDS, Component
+from influencer_kit.errors import ComponentError, ConfigError
 
 
 class PluginError(RuntimeError):
@@ -71,7 +73,54 @@ def build(kind: str, cfg: Mapping[str, Any]) -> Any:
     comp = get_component(kind, cfg["name"])
     core = {f.name for f in dataclasses.fields(CORE_CONFIGS[kind])}
     params = {k: v for k, v in dict(cfg).items() if k not in core}
-    return comp.factory(**params)
+    label = f"{kind}={comp.name}"
+    return Guarded(label, _guarded_call(label, comp.factory)(**params))
+
+
+GUARDED_METHODS = {"fit", "detect", "embed", "fit_predict"}  # the methods of every kind (components.py)
+
+
+class Guarded:
+    """A built component whose methods raise `ComponentError` naming it (`cluster=hdbscan failed:
+    TypeError: ...`) instead of an unexpected exception, so that the CLI can say which component
+    failed; a `ConfigError` (missing weights, say) already says what to do and passes unchanged.
+    Everything else is the component's own."""
+
+    def __init__(self, label: str, component: Any) -> None:
+        self._label = label
+        self._component = component
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("_label", "_component"):  # not set yet (a copy being made): not the component's
+            raise AttributeError(name)
+        value = getattr(self._component, name)
+        if name not in GUARDED_METHODS or not callable(value):
+            return value
+        call = _guarded_call(self._label, value)
+
+        @functools.wraps(value)
+        def method(*args: Any, **kwargs: Any) -> Any:
+            result = call(*args, **kwargs)
+            return self if result is self._component else result  # fit() returns the component: keep it guarded
+
+        return method
+
+
+def _guarded_call(label: str, function: Any) -> Any:
+    """`function`, raising `ComponentError` (from the original) for any exception but a `ConfigError`."""
+
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except ConfigError:
+            raise
+        except Exception as err:
+            first_line = (str(err).strip().splitlines() or [""])[0]
+            detail = f"{type(err).__name__}: {first_line}" if first_line else type(err).__name__
+            raise ComponentError(f"{label} failed: {detail}") from err
+
+    return call
 
 
 def register_configs(comps: dict[tuple[str, str], Component] | None = None) -> None:

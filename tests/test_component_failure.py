@@ -1,0 +1,105 @@
+"""A component that fails mid-run stops it with one line naming the component, exit 2, and the
+traceback in the run's log. The components come from a plugin installed the way pip installs one
+(a dist-info with an `influencer_kit` entry point, on the child's PYTHONPATH)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+PLUGIN = '''"""A plugin written for NumPy 1: its clusterer takes int() of 1-element arrays, which NumPy 2.4
+refuses; its detector loads its weights with np.load."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from influencer_kit import hookimpl
+from influencer_kit.components import ClusterConfig, Component, DetectorConfig
+
+
+@dataclass
+class FirstCoordinateConfig(ClusterConfig):
+    name: str = "first_coordinate"
+
+
+class FirstCoordinate:
+    def fit_predict(self, X):
+        return np.array([int(row) for row in X[:, :1] * 10])
+
+
+@dataclass
+class NpyDetectorConfig(DetectorConfig):
+    name: str = "npy_weights"
+    weights: str = ""
+
+
+class NpyDetector:
+    def __init__(self, weights=""):
+        self.weights = weights
+
+    def fit(self):
+        self.weights_ = np.load(self.weights)
+        return self
+
+    def detect(self, frames):
+        return [[] for _ in frames]
+
+
+@hookimpl
+def ik_components():
+    return [Component(kind="cluster", name="first_coordinate", factory=FirstCoordinate, config=FirstCoordinateConfig),
+            Component(kind="detector", name="npy_weights", factory=NpyDetector, config=NpyDetectorConfig)]
+'''
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """A folder holding the plugin and its dist-info, as `pip install --target` leaves them."""
+    folder = tmp_path_factory.mktemp("site")
+    (folder / "ik_numpy1_plugin.py").write_text(PLUGIN)
+    info = folder / "ik_numpy1_plugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ik-numpy1-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[influencer_kit]\nnumpy1 = ik_numpy1_plugin\n")
+    return folder
+
+
+def run_failing(tmp_path: Path, site: Path, *overrides: str):
+    """The demo through the CLI with the plugin installed; returns the run, its `error:` line and
+    the log file that line names."""
+    done = run_cli([f"output.dir={tmp_path / 'out'}", f"cache.dir={tmp_path / 'cache'}", "tracking=none",
+                    "output.progress=false", *overrides], cwd=tmp_path, env={"PYTHONPATH": str(site)})
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, done.stderr[-3000:]
+    log = re.fullmatch(r".* \(traceback in (.+)\)", errors[0])
+    assert log, errors[0]
+    return done, errors[0], Path(log.group(1))
+
+
+def test_a_failing_clusterer_stops_the_run_with_one_line(tmp_path, site):
+    done, error, log = run_failing(tmp_path, site, "cluster=first_coordinate")
+    assert done.returncode == 2
+    assert error.startswith("error: cluster=first_coordinate failed: TypeError: only 0-dimensional arrays "
+                            "can be converted to Python scalars (traceback in ")
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    assert log.is_relative_to(tmp_path / "outputs") and log.name == "influencer_kit.log"
+    text = log.read_text()
+    assert "Traceback (most recent call last)" in text and "int(row) for row in X" in text
+    assert "ComponentError: cluster=first_coordinate failed" in text
+
+
+def test_a_detector_failing_to_load_in_a_worker_stops_the_run(tmp_path, site):
+    """The detector loads in each worker process of the pool; the worker's traceback reaches the log."""
+    not_weights = tmp_path / "weights.npy"
+    not_weights.write_text("these are not weights\n")
+    done, error, log = run_failing(tmp_path, site, "detector=npy_weights", f"detector.weights={not_weights}",
+                                   "executor.workers=2")
+    assert done.returncode == 2
+    assert error.startswith("error: detector=npy_weights failed: ValueError: ")
+    assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
+    text = log.read_text()
+    assert "self.weights_ = np.load(self.weights)" in text and "ComponentError: detector=npy_weights failed" in text
+    assert not (tmp_path / "out" / "ProcessedVideos_videos.csv").exists()
