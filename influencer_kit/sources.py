@@ -7,7 +7,8 @@ Rules on top of fetch.py; the one that handled a row is its `source`:
   names the real download; that form is submitted once, as a browser would. Any other web page in
   Drive's answer (a sign-in page: the file is not shared) is a `download_error`.
 - `yt-dlp`: a link to a social video page (YouTube, TikTok, Instagram, ...) is handed to yt-dlp, the
-  optional extra `influencer-kit[social]`. So is any other http(s) link that answers with a web page
+  optional extra `influencer-kit[social]`, which takes an H.264 format where the page offers one
+  (`PAGE_SORT`). So is any other http(s) link that answers with a web page
   rather than a video, when yt-dlp is installed; a page in which yt-dlp finds no video (a login page)
   stays the row's file, so the row ends as `decode_error` ("got a web page") as without yt-dlp.
   yt-dlp obeys fetch's limits and its downloads land in the same content-addressed cache and URL
@@ -53,6 +54,9 @@ PAGE_HOSTS = ("youtube.com", "youtu.be", "tiktok.com", "instagram.com", "faceboo
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".3gp")  # a file, whatever its host
 # One file (no merging, so no ffmpeg), 720p at most where sizes are known: enough for faces.
 PAGE_FORMAT = "b[height<=?720]/b/bv*"
+# Among those, H.264 first (OpenCV's FFmpeg decodes it everywhere), then codecs older than it, and
+# HEVC, VP9 and AV1 last, even at a lower resolution: the OpenCV wheel cannot decode AV1.
+PAGE_SORT = ["vcodec:h264"]
 PAGE_KEY = "yt-dlp:"  # prefix of a page's key in the URL index, apart from the page's own download
 INSTALL_HINT = "install yt-dlp to download videos from web pages: pip install 'influencer-kit[social]'"
 SHARE_HINT = ("share it as 'Anyone with the link' can view (Share > General access), or download it "
@@ -304,6 +308,7 @@ def _options(yt_dlp: ModuleType, folder: Path, cfg: FetchConfig, messages: _Mess
     return {
         "outtmpl": str(folder / "video.%(ext)s"),
         "format": PAGE_FORMAT,
+        "format_sort": PAGE_SORT,
         "noplaylist": True,
         "playlist_items": "1",  # a page holding several videos: its first
         "max_filesize": cfg.max_bytes,

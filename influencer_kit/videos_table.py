@@ -8,6 +8,7 @@ import pandas as pd
 
 from influencer_kit.faces import VideoFaces
 from influencer_kit.fetch import Fetched
+from influencer_kit.frames import codec_not_decoded
 from influencer_kit.people import Appearance
 from influencer_kit.sheet import Sheet
 from influencer_kit.sources import is_web_page
@@ -97,6 +98,10 @@ def undecodable(url: str, path: Path | None, reason: str) -> str:
     if page:
         return (f"{url}: got a web page ({size} bytes of HTML), not a video, often a login, consent or "
                 f"error page; check that the link opens the video file itself")
+    codec = codec_not_decoded(path)
+    if codec:
+        return (f"{url}: its video is {codec}, which OpenCV cannot decode on this machine; re-encode it as "
+                f"H.264 (ffmpeg -i VIDEO -c:v libx264 VIDEO.mp4) and give that file")
     return f"{url}: the {size}-byte file is not a playable video ({reason}); it may be cut off or not a video"
 
 

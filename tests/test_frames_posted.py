@@ -1,0 +1,222 @@
+"""Video as people post it, written by a real ffmpeg (imageio-ffmpeg's): a phone video stored
+sideways with rotation metadata, a vertical video, a variable frame rate, a long video cut into
+shots, a codec OpenCV here cannot decode, and yt-dlp choosing between codecs."""
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from influencer_kit import plugins
+from influencer_kit.demo import astronaut, grace_hopper
+from influencer_kit.faces import AnalysisRules, analyse_video, downscale
+from influencer_kit.fetch import FetchConfig, fetch
+from influencer_kit.frames import DecodeError, VideoReader, spread
+from influencer_kit.shots import SCAN_FROM_SECONDS, colours, sample_plan, split_shots, spread_over_shots
+from influencer_kit.testing import build_default
+from influencer_kit.videos import blank_clip, face_clip, write_video
+from influencer_kit.videos_table import undecodable
+
+imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="writes the test videos: pip install imageio-ffmpeg")
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def ffmpeg(*args: str, frames: list[np.ndarray] | None = None) -> None:
+    """Run ffmpeg; `frames` (RGB, all one size) are its raw video input on stdin."""
+    data = None if frames is None else b"".join(np.ascontiguousarray(f).tobytes() for f in frames)
+    subprocess.run([FFMPEG, "-v", "error", "-y", *args], input=data, check=True, capture_output=True)
+
+
+def encode(path: Path, frames: list[np.ndarray], fps: float, *options: str, codec: str = "libx264") -> Path:
+    """`frames` as a video in `codec`; `options` go between the input and the output."""
+    height, width = frames[0].shape[:2]
+    ffmpeg("-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", str(fps), "-i", "-",
+           *options, "-c:v", codec, "-pix_fmt", "yuv420p", str(path), frames=frames)
+    return path
+
+
+@pytest.fixture(scope="module")
+def models():
+    detector = build_default(plugins.get_component("detector", "mtcnn")).fit()
+    embedder = build_default(plugins.get_component("embedder", "dlib")).fit()
+    return detector, embedder
+
+
+# ---------------------------------------------------------------- phone videos: rotation, vertical
+
+
+@pytest.mark.parametrize("display_rotation, stored_as", [
+    (-90, cv2.ROTATE_90_COUNTERCLOCKWISE),  # a phone held upright: shown turned 90 degrees clockwise
+    (90, cv2.ROTATE_90_CLOCKWISE),
+    (180, cv2.ROTATE_180),  # held upside down
+])
+def test_a_video_stored_turned_with_rotation_metadata_comes_out_upright(tmp_path, display_rotation, stored_as):
+    upright = face_clip([astronaut()], 6, size=(320, 180), seed=1)  # vertical: 180 wide, 320 tall
+    stored = write_video(tmp_path / "stored.mp4", [cv2.rotate(f, stored_as) for f in upright])
+    phone = tmp_path / "phone.mp4"
+    ffmpeg("-display_rotation", str(display_rotation), "-i", str(stored), "-c", "copy", str(phone))
+    with VideoReader(str(phone)) as reader:
+        frames = dict(reader.read([1, 4]))
+    for index, frame in frames.items():
+        assert frame.shape == upright[index].shape
+        error = np.abs(frame.astype(int) - upright[index]).mean()
+        assert error < 8 < np.abs(frame.astype(int) - upright[index][::-1, ::-1]).mean()
+
+
+def test_a_sideways_phone_video_gives_upright_frames_where_its_face_is_found(models, tmp_path):
+    upright = face_clip([grace_hopper()], 20, size=(640, 360), seed=2)
+    stored = write_video(tmp_path / "stored.mp4", [cv2.rotate(f, cv2.ROTATE_90_COUNTERCLOCKWISE) for f in upright])
+    phone = tmp_path / "phone.mp4"
+    ffmpeg("-display_rotation", "-90", "-i", str(stored), "-c", "copy", str(phone))
+    found = analyse_video(str(phone), *models, AnalysisRules())
+    frame = cv2.imdecode(np.frombuffer(found.frames_jpeg[0], np.uint8), cv2.IMREAD_COLOR)
+    assert frame.shape[:2] == (640, 360)  # upright, as shown
+    assert found.faces and all(f.box[3] > f.box[2] * 0.9 for f in found.faces)  # a face standing up
+
+
+def test_a_vertical_video_is_searched_at_its_full_width(models, tmp_path):
+    frames = face_clip([grace_hopper()], 10, size=(1920, 1080), seed=3, scales=[0.12])
+    assert downscale(frames[0], 480)[0].shape[:2] == (853, 480)
+    found = analyse_video(str(encode(tmp_path / "vertical.mp4", frames, 30)), *models, AnalysisRules())
+    assert found.faces and max(f.box[2] for f in found.faces) < 200  # a small face in a tall frame
+
+
+# ---------------------------------------------------------------- variable frame rate
+
+
+def stamped(count: int) -> list[np.ndarray]:
+    """Frames that carry their own number as 8 black or white squares along the top."""
+    frames = []
+    for k in range(count):
+        frame = np.full((96, 128, 3), 90, np.uint8)
+        for bit in range(8):
+            frame[:16, bit * 16:(bit + 1) * 16] = 255 if k >> bit & 1 else 0
+        frames.append(frame)
+    return frames
+
+
+def stamp_of(frame: np.ndarray) -> int:
+    return sum(1 << bit for bit in range(8) if frame[4:12, bit * 16 + 4:bit * 16 + 12].mean() > 128)
+
+
+# 60 frames at 30 fps (2 s), then 40 at 5 fps (8 s): the rate a phone drops to in the dark
+SHOWN_AT = [k / 30 if k < 60 else 2 + (k - 60) / 5 for k in range(100)]
+
+
+@pytest.mark.parametrize("suffix", ["mp4", "mkv"])
+def test_a_variable_frame_rate_video_gives_every_planned_frame_at_its_time(tmp_path, suffix):
+    path = encode(tmp_path / f"vfr.{suffix}", stamped(100), 30, "-vf", "setpts='if(lt(N,60),N/30,2+(N-60)/5)/TB'",
+                  "-fps_mode", "vfr", "-g", "30")
+    with VideoReader(str(path)) as reader:
+        plan = spread(reader.frame_count, 8)
+        read = sorted(reader.read(plan[::2]) + reader.read(plan[1::2]), key=lambda x: x[0])
+        fps = reader.fps
+    assert [index for index, _ in read] == plan  # none lost past a miscounted end
+    shown = [SHOWN_AT[stamp_of(frame)] for _, frame in read]
+    assert shown == sorted(shown)
+    for (index, _), seconds in zip(read, shown):
+        assert abs(seconds - index / fps) <= 0.5 + 1 / 5  # within half a second and one 5 fps frame
+
+
+# ---------------------------------------------------------------- a long video cut into shots
+
+
+def test_frames_spread_over_shots_one_per_shot_then_by_length():
+    shots = [list(range(0, 10)), [10, 11], list(range(12, 32)), [32]]
+    assert spread_over_shots(shots, 4) == [5, 11, 22, 32]  # one each, the middle of each
+    assert spread_over_shots(shots, 3) == [5, 11, 22]  # more shots than frames: the longest ones
+    assert spread_over_shots(shots, 8) == [2, 7, 11, 14, 19, 24, 29, 32]  # the long shot takes the most
+    assert spread_over_shots([[1, 2]], 8) == [1, 2]  # never more frames than a shot has
+
+
+# seconds: a backdrop, the main person (3 s, between two evenly spread frames), a backdrop, someone else
+SHOTS = [(0.0, 13.5), (13.5, 16.5), (16.5, 30.0), (30.0, 40.0)]
+FPS = 5
+
+
+@pytest.fixture(scope="module")
+def cut_video(tmp_path_factory) -> Path:
+    size = (360, 640)
+    scenes = [blank_clip(1, size, seed=11)[0], face_clip([grace_hopper()], 15, size, seed=12),
+              blank_clip(1, size, seed=13)[0], face_clip([astronaut()], 50, size, seed=14)]
+    frames: list[np.ndarray] = []
+    for (start, end), scene in zip(SHOTS, scenes):
+        count = round((end - start) * FPS)
+        frames += [scene] * count if isinstance(scene, np.ndarray) else scene[:count]
+    return write_video(tmp_path_factory.mktemp("cuts") / "cuts.mp4", frames, fps=FPS)
+
+
+def shot_of(index: int) -> int:
+    return next(s for s, (_, end) in enumerate(SHOTS) if index / FPS < end)
+
+
+def test_a_long_video_with_cuts_is_sampled_in_every_shot(cut_video):
+    with VideoReader(str(cut_video)) as reader:
+        assert reader.duration >= SCAN_FROM_SECONDS
+        evenly = spread(reader.frame_count, 8)
+        plan = sample_plan(reader, 8)
+    assert 1 not in {shot_of(i) for i in evenly}  # evenly spread frames miss the main person's shot
+    assert {shot_of(i) for i in plan} == {0, 1, 2, 3} and len(plan) == 8
+
+
+def test_looks_at_a_video_split_where_the_colours_change():
+    a, b = (blank_clip(1, (90, 160), seed=s)[0] for s in (21, 22))
+    looks = [colours(f) for f in (a, a, b, b, a)]
+    assert split_shots([0, 10, 20, 30, 40], looks) == [[0, 10], [20, 30], [40]]
+
+
+def test_the_main_person_in_a_short_shot_is_found(models, cut_video):
+    found = analyse_video(str(cut_video), *models, AnalysisRules())
+    assert {shot_of(f.frame_index) for f in found.faces} == {1, 3}  # both people, nothing in the backdrops
+
+
+# ---------------------------------------------------------------- codecs
+
+
+@pytest.fixture(scope="module")
+def av1_video(tmp_path_factory) -> Path:
+    frames = face_clip([grace_hopper()], 10, size=(240, 320), seed=5)
+    path = encode(tmp_path_factory.mktemp("av1") / "post.mp4", frames, 10, "-cpu-used", "8", codec="libaom-av1")
+    capture = cv2.VideoCapture(str(path))
+    decodes = capture.grab()
+    capture.release()
+    if decodes:
+        pytest.skip("this OpenCV decodes AV1: no codec here that it cannot decode to test with")
+    return path
+
+
+def test_a_video_in_a_codec_opencv_cannot_decode_says_which_and_what_to_do(models, av1_video):
+    with pytest.raises(DecodeError) as err:
+        analyse_video(str(av1_video), *models, AnalysisRules())
+    message = undecodable("https://example.com/post.mp4", av1_video, str(err.value))
+    assert message.startswith("https://example.com/post.mp4: ") and "\n" not in message
+    assert "AV1 (fourcc av01)" in message and "H.264" in message and "ffmpeg" in message
+
+
+MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT1S" minBufferTime="PT1S"
+     profiles="urn:mpeg:dash:profile:isoff-on-demand:2011"><Period><AdaptationSet mimeType="video/mp4">
+  <Representation id="av1" codecs="av01.0.05M.08" width="320" height="240" bandwidth="900000">
+    <BaseURL>post-av1.mp4</BaseURL></Representation>
+  <Representation id="avc" codecs="avc1.42E01E" width="320" height="240" bandwidth="300000">
+    <BaseURL>post-avc.mp4</BaseURL></Representation>
+</AdaptationSet></Period></MPD>"""
+
+
+def test_yt_dlp_takes_the_h264_format_of_a_page_that_also_offers_av1(av1_video, serve_folder, tmp_path):
+    """A post whose DASH manifest offers the same video in AV1 (at a higher bit rate, which yt-dlp
+    would otherwise take) and in H.264."""
+    pytest.importorskip("yt_dlp", reason="the social extra: pip install 'influencer-kit[social]'")
+    site = tmp_path / "site"
+    site.mkdir()
+    h264 = encode(site / "post-avc.mp4", face_clip([grace_hopper()], 10, size=(240, 320), seed=5), 10)
+    (site / "post-av1.mp4").write_bytes(av1_video.read_bytes())
+    (site / "post.mpd").write_text(MANIFEST)
+    (site / "post.html").write_text('<!DOCTYPE html><html><head><title>A post</title></head><body><video controls>'
+                                    '<source src="post.mpd" type="application/dash+xml"></video></body></html>')
+    got = fetch(1, f"{serve_folder(site)}/post.html", tmp_path, tmp_path / "cache", FetchConfig(retries=0))
+    assert (got.status, got.source) == ("ok", "yt-dlp")
+    assert got.path.read_bytes() == h264.read_bytes()
