@@ -22,6 +22,8 @@ def spread(frame_count: int, n: int) -> list[int]:
 SEEK_GAP = 30  # frames: closer than this, grabbing forward is cheaper than a seek (measured on
 # mp4v and H.264 clips: a seek costs about as much as grabbing 30 to 50 frames)
 MAX_SEEKS = 5  # tries to land at or before a frame's time (variable frame rate: see `VideoReader`)
+SEEK_BACK = 16  # OpenCV's seek to frame n decodes from the key frame at or before n - 16: frame k + 16
+# costs 17 frames' decoding when k is a key frame, where another frame may cost a whole group of pictures
 TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 CODEC_NAMES = {"avc1": "H.264", "h264": "H.264", "hevc": "H.265/HEVC", "hvc1": "H.265/HEVC", "hev1": "H.265/HEVC",
                "av01": "AV1", "vp90": "VP9", "vp09": "VP9", "vp80": "VP8", "mp4v": "MPEG-4 Part 2"}
@@ -37,7 +39,8 @@ class VideoReader:
     fell short."""
 
     def __init__(self, path: str) -> None:
-        self.capture = cv2.VideoCapture(str(path))
+        self.path = str(path)
+        self.capture = cv2.VideoCapture(self.path)
         self.position = 0  # the frame number the next grab gives
         if not self.capture.isOpened():
             self.capture.release()
@@ -74,6 +77,22 @@ class VideoReader:
                 if ok and frame is not None:
                     out.append((index, self._upright(frame)))
         return out
+
+    def key_frames(self) -> list[int]:
+        """The numbers of the video's key frames, read from its packets without decoding them (a
+        3-minute 720p video in 0.04 s); empty where OpenCV's FFmpeg cannot hand out packets."""
+        packets = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, [cv2.CAP_PROP_FORMAT, -1])
+        keys: list[int] = []
+        try:
+            count = 0
+            while packets.grab():
+                if packets.get(cv2.CAP_PROP_LRF_HAS_KEY_FRAME):
+                    milliseconds = packets.get(cv2.CAP_PROP_POS_MSEC)
+                    keys.append(round(milliseconds * self.fps / 1000) if milliseconds > 0 else count)
+                count += 1
+        finally:
+            packets.release()
+        return sorted(set(keys))
 
     def _upright(self, bgr: np.ndarray) -> np.ndarray:
         rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

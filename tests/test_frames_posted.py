@@ -15,7 +15,7 @@ from influencer_kit.demo import astronaut, grace_hopper
 from influencer_kit.faces import AnalysisRules, analyse_video, downscale
 from influencer_kit.fetch import FetchConfig, fetch
 from influencer_kit.frames import DecodeError, VideoReader, spread
-from influencer_kit.shots import SCAN_FROM_SECONDS, colours, sample_plan, split_shots, spread_over_shots
+from influencer_kit.shots import SCAN_FROM_SECONDS, look, sample_plan, shot_starts, spread_over_shots
 from influencer_kit.testing import build_default
 from influencer_kit.videos import blank_clip, face_clip, write_video
 from influencer_kit.videos_table import undecodable
@@ -24,10 +24,14 @@ imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="writes the test v
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def ffmpeg(*args: str, frames: list[np.ndarray] | None = None) -> None:
+def ffmpeg(*args: str, frames: list[np.ndarray] = ()) -> None:
     """Run ffmpeg; `frames` (RGB, all one size) are its raw video input on stdin."""
-    data = None if frames is None else b"".join(np.ascontiguousarray(f).tobytes() for f in frames)
-    subprocess.run([FFMPEG, "-v", "error", "-y", *args], input=data, check=True, capture_output=True)
+    process = subprocess.Popen([FFMPEG, "-v", "error", "-y", *args], stdin=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for frame in frames:
+        process.stdin.write(np.ascontiguousarray(frame).tobytes())
+    _, errors = process.communicate()
+    assert process.returncode == 0, errors.decode()
 
 
 def encode(path: Path, frames: list[np.ndarray], fps: float, *options: str, codec: str = "libx264") -> Path:
@@ -124,29 +128,38 @@ def test_a_variable_frame_rate_video_gives_every_planned_frame_at_its_time(tmp_p
 # ---------------------------------------------------------------- a long video cut into shots
 
 
-def test_frames_spread_over_shots_one_per_shot_then_by_length():
-    shots = [list(range(0, 10)), [10, 11], list(range(12, 32)), [32]]
-    assert spread_over_shots(shots, 4) == [5, 11, 22, 32]  # one each, the middle of each
-    assert spread_over_shots(shots, 3) == [5, 11, 22]  # more shots than frames: the longest ones
-    assert spread_over_shots(shots, 8) == [2, 7, 11, 14, 19, 24, 29, 32]  # the long shot takes the most
-    assert spread_over_shots([[1, 2]], 8) == [1, 2]  # never more frames than a shot has
+def test_frames_go_one_to_each_shot_then_to_the_longest_per_frame_taken():
+    assert spread_over_shots([0], [], 400, 8) == spread(400, 8)  # no cut seen, no looks: evenly spread
+    starts = [0, 100, 120, 300]  # shots of 100, 20, 180 and 100 frames
+    assert spread_over_shots(starts, [], 400, 4) == [50, 110, 210, 350]  # one each, in its middle
+    assert spread_over_shots(starts, [], 400, 3) == [50, 210, 350]  # more shots than frames: the longest
+    assert spread_over_shots(starts, [], 400, 8) == [25, 75, 110, 150, 210, 270, 325, 375]
+    assert spread_over_shots([0, 3], [], 5, 8) == [0, 1, 2, 3, 4]  # never more frames than the video has
+
+
+def test_a_shot_takes_its_looks_when_it_has_enough():
+    looks = [16, 66, 116, 136, 316, 356]  # 16 frames after each key frame
+    assert spread_over_shots([0, 100, 120, 300], looks, 400, 4) == [66, 116, 136, 356]  # its middle look
+    assert spread_over_shots([0, 100, 120, 300], looks, 400, 8) == [16, 66, 116, 150, 210, 270, 316, 356]
+
+
+def test_a_shot_starts_at_the_key_frame_whose_look_differs_from_the_one_before():
+    a, b = (look(blank_clip(1, (90, 160), seed=s)[0]) for s in (21, 22))
+    assert shot_starts([(0, a), (30, a + 4), (60, b), (90, b), (120, a)]) == [0, 60, 120]
 
 
 # seconds: a backdrop, the main person (3 s, between two evenly spread frames), a backdrop, someone else
 SHOTS = [(0.0, 13.5), (13.5, 16.5), (16.5, 30.0), (30.0, 40.0)]
-FPS = 5
+FPS = 10
 
 
 @pytest.fixture(scope="module")
 def cut_video(tmp_path_factory) -> Path:
-    size = (360, 640)
-    scenes = [blank_clip(1, size, seed=11)[0], face_clip([grace_hopper()], 15, size, seed=12),
-              blank_clip(1, size, seed=13)[0], face_clip([astronaut()], 50, size, seed=14)]
-    frames: list[np.ndarray] = []
-    for (start, end), scene in zip(SHOTS, scenes):
-        count = round((end - start) * FPS)
-        frames += [scene] * count if isinstance(scene, np.ndarray) else scene[:count]
-    return write_video(tmp_path_factory.mktemp("cuts") / "cuts.mp4", frames, fps=FPS)
+    """An edited post: H.264 as an editor exports it (x264 puts a key frame at each cut)."""
+    size = (270, 480)
+    scenes = [blank_clip(1, size, seed=11) * 135, face_clip([grace_hopper()], 30, size, seed=12),
+              blank_clip(1, size, seed=13) * 135, face_clip([astronaut()], 100, size, seed=14)]
+    return encode(tmp_path_factory.mktemp("cuts") / "cuts.mp4", [f for scene in scenes for f in scene], FPS)
 
 
 def shot_of(index: int) -> int:
@@ -160,12 +173,6 @@ def test_a_long_video_with_cuts_is_sampled_in_every_shot(cut_video):
         plan = sample_plan(reader, 8)
     assert 1 not in {shot_of(i) for i in evenly}  # evenly spread frames miss the main person's shot
     assert {shot_of(i) for i in plan} == {0, 1, 2, 3} and len(plan) == 8
-
-
-def test_looks_at_a_video_split_where_the_colours_change():
-    a, b = (blank_clip(1, (90, 160), seed=s)[0] for s in (21, 22))
-    looks = [colours(f) for f in (a, a, b, b, a)]
-    assert split_shots([0, 10, 20, 30, 40], looks) == [[0, 10], [20, 30], [40]]
 
 
 def test_the_main_person_in_a_short_shot_is_found(models, cut_video):
