@@ -1,7 +1,7 @@
 """The face cache: per video (sha256) and per detector/embedder settings, what the faces stage found.
 
 An entry is a folder `<root>/faces/<settings key>/<sha256[:2]>/<sha256>/` holding `faces.npz`
-(boxes, confidences, frame numbers, embeddings) and the frame and face JPEGs. It is written into a
+(boxes, confidences, frame numbers, face tracks, embeddings) and the frame and face JPEGs. It is written into a
 temporary folder and renamed into place in one step, so a killed run never leaves a half-written
 entry and two jobs writing the same entry at once both end with one complete copy. Every computed
 entry appends one line to `<root>/faces/<key>/computed.jsonl`: the cache's own counter.
@@ -25,7 +25,7 @@ from influencer_kit.faces import FaceRecord, VideoFaces
 
 # Bump when the faces stage's code changes what it finds for the same settings, or the entry format
 # changes: old entries are then never read.
-FORMAT = 2
+FORMAT = 3
 
 
 def settings_key(settings: dict) -> str:
@@ -54,8 +54,9 @@ class FaceCache:
         data = np.load(folder / "faces.npz")
         frames = [int(i) for i in data["frame_indices"]]
         faces = [
-            FaceRecord(int(f), tuple(int(v) for v in box), float(c), (folder / f"face_{i:03d}.jpg").read_bytes())
-            for i, (f, box, c) in enumerate(zip(data["face_frames"], data["boxes"], data["confidences"]))
+            FaceRecord(int(f), tuple(int(v) for v in box), float(c), (folder / f"face_{i:03d}.jpg").read_bytes(), int(t))
+            for i, (f, box, c, t) in enumerate(zip(data["face_frames"], data["boxes"], data["confidences"],
+                                                   data["tracks"]))
         ]
         return VideoFaces(
             frame_indices=frames,
@@ -80,6 +81,7 @@ class FaceCache:
                 face_frames=np.asarray([f.frame_index for f in result.faces], dtype=np.int64),
                 boxes=np.asarray([f.box for f in result.faces], dtype=np.int64).reshape(-1, 4),
                 confidences=np.asarray([f.confidence for f in result.faces], dtype=np.float64),
+                tracks=np.asarray([f.track for f in result.faces], dtype=np.int64),
                 embeddings=result.embeddings,
             )
             try:

@@ -1,8 +1,9 @@
 """What a plugin hands the core: components, their configs, and the data they exchange."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Callable, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -33,6 +34,51 @@ class EmbedderConfig(ComponentConfig):
 @dataclass
 class ClusterConfig(ComponentConfig):
     """Settings every clusterer shares."""
+
+
+SAME_PERSON = {"same_person": True}  # metadata of a clusterer option that is a same-person distance
+
+
+def same_person_option(help: str = "") -> Any:
+    """A clusterer config field holding a distance under which two faces are one person; left at
+    None, the core sets it to the embedder's own same-person distance (`Distance.threshold`), so
+    a clusterer works with any embedder without hand-set thresholds:
+
+        eps: Optional[float] = same_person_option()
+    """
+    return field(default=None, metadata={**SAME_PERSON, "help": help})
+
+
+def or_default(value: float | None, same_person: float) -> float:
+    """A distance setting, or `same_person` (the embedder's) where it is left at None."""
+    return same_person if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class Distance:
+    """How an embedder's vectors compare, stated by the embedder: the metric its model was trained
+    for and its same-person distance for clustering: people (a video's faces, averaged) closer than
+    this are one person. The core reads every threshold from here (the clusterer's cut, the
+    registry's match distance, the grouping of one video's faces), none is tuned on one model.
+
+    The core compares every embedding by Euclidean distance after `prepare`: cosine embeddings are
+    scaled to unit length, where Euclidean distance d and cosine distance c agree (d = sqrt(2c)),
+    so `threshold` is the same-person distance in the space the core clusters in."""
+
+    metric: Literal["euclidean", "cosine"]
+    same_person: float  # in `metric`'s units
+
+    def prepare(self, vectors: np.ndarray) -> np.ndarray:
+        """The vectors as the core stores and compares them."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if self.metric == "cosine" and vectors.size:
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+        return vectors
+
+    @property
+    def threshold(self) -> float:
+        """The same-person distance as a Euclidean distance between prepared vectors."""
+        return self.same_person if self.metric == "euclidean" else math.sqrt(2.0 * self.same_person)
 
 
 CORE_CONFIGS = {"detector": DetectorConfig, "embedder": EmbedderConfig, "cluster": ClusterConfig}
@@ -72,6 +118,8 @@ class Detector(Protocol):
 
 @runtime_checkable
 class Embedder(Protocol):
+    distance: Distance  # known before `fit` (the core reads it without loading the model)
+
     def fit(self) -> "Embedder": ...
 
     def embed(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:

@@ -32,12 +32,14 @@ MIN_COLOUR_MATCH = 0.8  # and whose colours correlate at least this much (a cut 
 
 @dataclass
 class FaceRecord:
-    """One detected face: where it is and a JPEG of it (with a margin)."""
+    """One detected face: where it is, a JPEG of it (with a margin), and its face track (faces of
+    one track, followed from frame to frame, are one person)."""
 
     frame_index: int
     box: tuple[int, int, int, int]
     confidence: float
     crop_jpeg: bytes
+    track: int = 0
 
     @property
     def area(self) -> int:
@@ -242,12 +244,13 @@ def detect_sampled(reader: VideoReader, detector: Detector, rules: AnalysisRules
 
 def embed_faces(embedder: Embedder, frames: list[np.ndarray], seen: list[Sighting],
                 which: list[int]) -> dict[int, np.ndarray]:
-    """Embeddings of the faces `which` (indices into `seen`), one embedder call per frame."""
+    """Embeddings of the faces `which` (indices into `seen`), one embedder call per frame, as the
+    core compares them (`Distance.prepare`)."""
     out: dict[int, np.ndarray] = {}
     for position in sorted({seen[i].position for i in which}):
         ids = [i for i in which if seen[i].position == position]
         for i, vector in zip(ids, embedder.embed(frames[position], [seen[i].face for i in ids])):
-            out[i] = np.asarray(vector, dtype=np.float32)
+            out[i] = embedder.distance.prepare(vector)
     return out
 
 
@@ -269,7 +272,8 @@ def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: Anal
         frame_indices=indices,
         frames_jpeg=[encode_jpeg(f, 85) for f in frames],
         faces=[FaceRecord(indices[s.position], s.face.box, s.face.confidence,
-                          encode_jpeg(crop(frames[s.position], s.face.box))) for s in seen],
+                          encode_jpeg(crop(frames[s.position], s.face.box)), track)
+               for s, track in zip(seen, track_of_face)],
         embeddings=track_filled(track_of_face, [s.position for s in seen], embedded),
     )
 

@@ -1,18 +1,22 @@
 """From faces to people: the same person across one video's frames, then across videos.
 
 Faces inside one video are first grouped into *appearances* (average-linkage clustering of their
-embeddings, cut at `within_video_distance`). Each appearance's mean embedding is then clustered
-across videos by the configured clusterer. A point the clusterer calls noise (-1) is a person of
-their own: someone seen once is still an influencer, never dropped.
+embeddings, cut at `within_video_distance`, with the faces of one track kept together and two faces
+of one frame kept apart). Each appearance's mean embedding is then clustered across videos by the
+configured clusterer; a cluster holding two appearances seen in one frame is split. A point the
+clusterer calls noise (-1) is a person of their own: someone seen once is still an influencer,
+never dropped.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import AgglomerativeClustering
 
 from influencer_kit.components import Clusterer
+from influencer_kit.faces import FaceRecord
+from influencer_kit.linkage import average_linkage, split_apart
 
 
 @dataclass
@@ -24,6 +28,7 @@ class Appearance:
     embedding: np.ndarray  # mean embedding of those faces
     detections: int
     area: int  # total face area, pixels
+    frames: frozenset[int] = frozenset()  # the video's frame numbers the person is seen in
     person: str = ""  # influencer id, set by `identify` (or by the registry of known people)
     name: str = ""  # the person's display name, from the registry
     ignored: bool = False  # marked "not an influencer" in the registry: never a video's main person
@@ -34,16 +39,22 @@ class Appearance:
         return self.detections, self.area
 
 
-def group_within_video(video: str, embeddings: np.ndarray, areas: list[int], threshold: float) -> list[Appearance]:
-    """Appearances in one video, largest presence first."""
+def pairs_sharing(keys: list, also: Callable[[int, int], bool] = lambda a, b: True) -> np.ndarray:
+    """Pairs of items (indices) with equal keys for which `also` holds; shape (m, 2)."""
+    by_key: dict = {}
+    for i, key in enumerate(keys):
+        by_key.setdefault(key, []).append(i)
+    pairs = [(a, b) for items in by_key.values() for k, a in enumerate(items) for b in items[k + 1:] if also(a, b)]
+    return np.asarray(pairs, dtype=int).reshape(-1, 2)
+
+
+def group_within_video(video: str, embeddings: np.ndarray, faces: list[FaceRecord], threshold: float) -> list[Appearance]:
+    """Appearances in one video, largest presence first: faces of one track together, two faces of
+    one frame apart, the rest by average linkage of their embeddings cut at `threshold`."""
     if len(embeddings) == 0:
         return []
-    if len(embeddings) == 1:
-        labels = np.zeros(1, dtype=int)
-    else:
-        labels = AgglomerativeClustering(
-            n_clusters=None, distance_threshold=threshold, linkage="average"
-        ).fit_predict(embeddings)
+    labels = average_linkage(embeddings, threshold, start=np.asarray([f.track for f in faces]),
+                             apart=pairs_sharing([f.frame_index for f in faces]))
     groups = []
     for label in np.unique(labels):
         ids = [int(i) for i in np.flatnonzero(labels == label)]
@@ -52,16 +63,25 @@ def group_within_video(video: str, embeddings: np.ndarray, areas: list[int], thr
             face_ids=ids,
             embedding=embeddings[ids].mean(axis=0),
             detections=len(ids),
-            area=int(sum(areas[i] for i in ids)),
+            area=int(sum(faces[i].area for i in ids)),
+            frames=frozenset(faces[i].frame_index for i in ids),
         ))
     return sorted(groups, key=lambda a: a.presence, reverse=True)
 
 
+def seen_together(appearances: list[Appearance]) -> np.ndarray:
+    """Pairs of appearances (indices) of one video that share a frame: two people, never one."""
+    return pairs_sharing([a.video for a in appearances],
+                         lambda i, j: bool(appearances[i].frames & appearances[j].frames))
+
+
 def cluster_appearances(appearances: list[Appearance], clusterer: Clusterer) -> np.ndarray:
-    """A person label per appearance; noise points each become a person of their own."""
+    """A person label per appearance: the clusterer's, with any cluster holding two appearances
+    seen in one frame split; noise points each become a person of their own."""
     if not appearances:
         return np.zeros(0, dtype=int)
-    labels = np.asarray(clusterer.fit_predict(np.stack([a.embedding for a in appearances])), dtype=int)
+    X = np.stack([a.embedding for a in appearances])
+    labels = split_apart(X, np.asarray(clusterer.fit_predict(X), dtype=int), seen_together(appearances))
     next_label = labels.max(initial=-1) + 1
     for i in np.flatnonzero(labels == -1):
         labels[i] = next_label

@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from influencer_kit import plugins, ranking
 from influencer_kit.cache import FaceCache
+from influencer_kit.components import or_default
 from influencer_kit.demo import build_demo
 from influencer_kit.executor import FaceSettings, analyse_all, check_executor, start_worker_server
 from influencer_kit.faces import VideoFaces
@@ -74,7 +75,8 @@ def run(cfg: DictConfig) -> Result:
                            cfg.data.performance_column, cfg.data.label_column)
         performance = ranking.normalised_performance(sheet, cfg.ranking)  # None unless ranking.normalize_by
         check_executor(cfg.executor)  # executor=ray without Ray installed is refused before any work
-        known = prepare_registry(cfg)  # a registry of another embedder is refused before any work
+        same_person = plugins.embedder_distance(cfg.embedder).threshold  # what distance settings left at null mean
+        known = prepare_registry(cfg, same_person)  # a registry of another embedder is refused before any work
         start_worker_server(cfg.executor)  # its imports overlap the downloads
     with timed(timings, "download"):
         fetched = fetch_all([(r.row, r.url) for r in sheet.rows], sheet.path.parent, cache_root,
@@ -86,12 +88,12 @@ def run(cfg: DictConfig) -> Result:
             frames_per_video=int(cfg.frames_per_video),
             faces_per_track=int(cfg.per_video.faces_per_track),
             early_stop=bool(cfg.per_video.early_stop),
-            same_person_distance=float(cfg.per_video.same_person_distance),
+            same_person_distance=or_default(cfg.per_video.same_person_distance, same_person),
         )
         analysed, cache = analyse_all(unique_videos(fetched), settings, cache_root, cfg.executor, progress)
     with timed(timings, "people"):
         faces = {sha: r for sha, r in analysed.items() if isinstance(r, VideoFaces)}
-        appearances, registry = find_people(fetched, faces, cfg, known)
+        appearances, registry = find_people(fetched, faces, cfg, same_person, known)
     with timed(timings, "ranking"):
         videos = build_videos_table(sheet, fetched, analysed, appearances)
         names = {a.person: a.name for a in appearances}
@@ -113,17 +115,18 @@ def unique_videos(fetched: list[Fetched]) -> dict[str, Path]:
     return videos
 
 
-def find_people(fetched: list[Fetched], faces: dict[str, VideoFaces], cfg: DictConfig,
+def find_people(fetched: list[Fetched], faces: dict[str, VideoFaces], cfg: DictConfig, same_person: float,
                 known: KnownPeople | None = None) -> tuple[list[Appearance], RegistrySummary | None]:
     """Appearances of every video in row order, each labelled with its influencer id: a known
-    person's when `known` (the registry) recognises them, else a new person's from clustering."""
+    person's when `known` (the registry) recognises them, else a new person's from clustering.
+    Distances left at null are `same_person`, the embedder's same-person distance."""
     appearances: list[Appearance] = []
     for sha in unique_videos(fetched):
         if sha in faces and len(faces[sha].faces):
             vf = faces[sha]
-            appearances += group_within_video(sha, vf.embeddings, [f.area for f in vf.faces],
-                                              float(cfg.people.within_video_distance))
-    clusterer = plugins.build("cluster", cfg.cluster)
+            appearances += group_within_video(sha, vf.embeddings, vf.faces,
+                                              or_default(cfg.people.within_video_distance, same_person))
+    clusterer = plugins.build("cluster", cfg.cluster, same_person)
     if known is not None:
         return appearances, known.identify(appearances, faces, clusterer)
     identify(appearances, cluster_appearances(appearances, clusterer))

@@ -14,7 +14,7 @@ import pluggy
 from hydra.core.config_store import ConfigStore
 
 from influencer_kit import PROJECT, hookspecs
-from influencer_kit.components import CORE_CONFIGS, KINDS, Component
+from influencer_kit.components import CORE_CONFIGS, KINDS, Component, Distance
 from influencer_kit.errors import ComponentError, ConfigError
 
 
@@ -67,14 +67,28 @@ def get_component(kind: str, name: str) -> Component:
     return comps[(kind, name)]
 
 
-def build(kind: str, cfg: Mapping[str, Any]) -> Any:
+def build(kind: str, cfg: Mapping[str, Any], same_person: float | None = None) -> Any:
     """Instantiate the component a config node (or dict) selects, passing the component's own
-    fields as keyword arguments (the fields every component of the kind shares stay with the core)."""
+    fields as keyword arguments (the fields every component of the kind shares stay with the core).
+    A same-person option left at None (`components.same_person_option`) gets `same_person`."""
     comp = get_component(kind, cfg["name"])
-    core = {f.name for f in dataclasses.fields(CORE_CONFIGS[kind])}
-    params = {k: v for k, v in dict(cfg).items() if k not in core}
+    params = factory_params(comp, cfg, same_person)
     label = f"{kind}={comp.name}"
     return Guarded(label, _guarded_call(label, comp.factory)(**params))
+
+
+def factory_params(comp: Component, cfg: Mapping[str, Any], same_person: float | None = None) -> dict[str, Any]:
+    """The keyword arguments of the component's factory: its own config fields (the fields every
+    component of the kind shares stay with the core), same-person options left at None set to
+    `same_person`."""
+    core = {f.name for f in dataclasses.fields(CORE_CONFIGS[comp.kind])}
+    params = {k: v for k, v in dict(cfg).items() if k not in core}
+    for f in dataclasses.fields(comp.config):
+        if f.metadata.get("same_person") and params.get(f.name) is None:
+            if same_person is None:
+                raise ConfigError(f"{comp.kind}.{f.name} is not set and no embedder distance was given")
+            params[f.name] = same_person
+    return params
 
 
 GUARDED_METHODS = {"fit", "detect", "embed", "fit_predict"}  # the methods of every kind (components.py)
@@ -123,6 +137,11 @@ def _guarded_call(label: str, function: Any) -> Any:
     return call
 
 
+def embedder_distance(embedder: Mapping[str, Any]) -> Distance:
+    """The distance the configured embedder states, read without loading its model."""
+    return build("embedder", embedder).distance
+
+
 def register_configs(comps: dict[tuple[str, str], Component] | None = None) -> None:
     """Store each component's config dataclass in Hydra's ConfigStore as `<kind>=<name>`."""
     cs = ConfigStore.instance()
@@ -140,7 +159,8 @@ def describe() -> str:
             if k != kind:
                 continue
             opts = ", ".join(
-                f"{f.name}={f.default!r}" for f in dataclasses.fields(comp.config) if f.name != "name"
+                f"{f.name}=" + ("(the embedder's same-person distance)" if f.metadata.get("same_person") else repr(f.default))
+                for f in dataclasses.fields(comp.config) if f.name != "name"
             )
             weights = "weights present" if comp.weights_present() else "WEIGHTS MISSING"
             lines.append(f"  {name:<14} {weights:<16} {comp.description}")

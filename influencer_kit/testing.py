@@ -6,7 +6,8 @@ import dataclasses
 
 import numpy as np
 
-from influencer_kit.components import CORE_CONFIGS, Component, Face
+from influencer_kit.components import CORE_CONFIGS, Component, Distance, Face
+from influencer_kit.plugins import factory_params
 
 
 def default_config(component: Component) -> dict:
@@ -14,9 +15,12 @@ def default_config(component: Component) -> dict:
     return dataclasses.asdict(component.config(name=component.name))
 
 
+SAME_PERSON = 0.6  # the same-person distance the checks hand a clusterer (their people are far beyond it)
+
+
 def build_default(component: Component):
-    core = {f.name for f in dataclasses.fields(CORE_CONFIGS[component.kind])}
-    return component.factory(**{k: v for k, v in default_config(component).items() if k not in core})
+    """The component built from its default config, as `plugins.build` builds it."""
+    return component.factory(**factory_params(component, default_config(component), SAME_PERSON))
 
 
 def check_config(component: Component) -> None:
@@ -79,7 +83,11 @@ def check_detector(detector, image: np.ndarray) -> list[Face]:
 
 
 def check_embedder(embedder, image: np.ndarray, face: Face) -> None:
-    """One finite row per face; the same face twice embeds identically; no face gives no row."""
+    """It states its distance before loading its model; one finite row per face; the same face
+    twice embeds identically; no face gives no row."""
+    distance = embedder.distance
+    assert isinstance(distance, Distance), "an embedder states its `distance` (components.Distance)"
+    assert distance.metric in ("euclidean", "cosine") and distance.same_person > 0, f"bad distance {distance}"
     embedder.fit()
     vectors = np.asarray(embedder.embed(image, [face, face]))
     assert vectors.ndim == 2 and vectors.shape[0] == 2 and vectors.shape[1] > 0, f"shape {vectors.shape}"

@@ -1,19 +1,22 @@
-"""Agglomerative clustering cut at a distance threshold (scikit-learn)."""
+"""Agglomerative clustering cut at a distance: average linkage by default (influencer_kit.linkage:
+exact, and done one neighbourhood component at a time so it scales), or scikit-learn's other
+linkages."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import ClusterConfig, Component
+from influencer_kit.components import ClusterConfig, Component, same_person_option
 
 
 @dataclass
 class AgglomerativeConfig(ClusterConfig):
     name: str = "agglomerative"
-    distance_threshold: float = 0.6
-    linkage: str = "average"
+    distance_threshold: Optional[float] = same_person_option("the cut; None: the embedder's same-person distance")
+    linkage: str = "average"  # average: two groups merge when their faces are close on average (no chaining)
     metric: str = "euclidean"
 
 
@@ -24,10 +27,14 @@ class AgglomerativeClusterer:
         self.metric = metric
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
-        from sklearn.cluster import AgglomerativeClustering  # here, not at the top: video workers import every plugin
-
         if len(X) < 2:
             return np.zeros(len(X), dtype=int)
+        if self.linkage == "average" and self.metric == "euclidean":
+            from influencer_kit.linkage import average_linkage
+
+            return average_linkage(np.asarray(X, dtype=np.float64), self.distance_threshold)
+        from sklearn.cluster import AgglomerativeClustering  # here, not at the top: video workers import every plugin
+
         self.model_ = AgglomerativeClustering(
             n_clusters=None, distance_threshold=self.distance_threshold,
             linkage=self.linkage, metric=self.metric,
@@ -38,4 +45,4 @@ class AgglomerativeClusterer:
 @hookimpl
 def ik_components() -> list[Component]:
     return [Component(kind="cluster", name="agglomerative", factory=AgglomerativeClusterer,
-                      config=AgglomerativeConfig, description="Agglomerative, cut at a distance (scikit-learn)")]
+                      config=AgglomerativeConfig, description="Agglomerative, cut at a distance (average linkage)")]

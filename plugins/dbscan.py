@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import ClusterConfig, Component
+from influencer_kit.components import ClusterConfig, Component, same_person_option
 
 
 @dataclass
 class DBSCANConfig(ClusterConfig):
     name: str = "dbscan"
-    eps: float = 0.6  # dlib's own same-person distance; measured on ../shared/faces: same person <= 0.53, different >= 0.67
+    eps: Optional[float] = same_person_option("neighbours closer than this are one person; None: the embedder's same-person distance")
     min_samples: int = 1  # 1: a person seen in one video is a cluster of their own, never noise
     metric: str = "euclidean"
 

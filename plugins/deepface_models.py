@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import Component, EmbedderConfig, Face
+from influencer_kit.components import Component, Distance, EmbedderConfig, Face
+from influencer_kit.errors import ConfigError
 from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
 from influencer_kit.quiet import quiet_libraries
 
@@ -19,7 +20,6 @@ WEIGHT_STEMS = {
     "DeepID": "deepid", "ArcFace": "arcface_weights", "SFace": "face_recognition_sface_2021dec",
     "GhostFaceNet": "ghostfacenet_v1", "Dlib": "dlib_face_recognition_resnet_model_v1",
 }
-
 
 def weight_files(model_name: str) -> list[str]:
     """The files deepface may load for this model, one per backend."""
@@ -47,6 +47,17 @@ class DeepFaceEmbedder:
         self.model_name = model_name
         self.normalization = normalization
         self.weights_dir = weights_dir
+
+    @property
+    def distance(self) -> Distance:
+        """The model's cosine same-person distance as deepface tunes it (deepface.config.threshold,
+        a plain table: reading it imports no TensorFlow)."""
+        from deepface.config.threshold import thresholds
+
+        if self.model_name not in thresholds:
+            raise ConfigError(f"embedder.model_name={self.model_name} has no same-person distance in deepface; "
+                              f"use one of {', '.join(thresholds)}")
+        return Distance("cosine", thresholds[self.model_name]["cosine"])
 
     def fit(self) -> "DeepFaceEmbedder":
         use_weights_dir(self.weights_dir)

@@ -11,12 +11,12 @@ Identical rows (the same face in two videos) are clustered once and always share
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import ClusterConfig, Component
+from influencer_kit.components import ClusterConfig, Component, same_person_option
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -27,7 +27,7 @@ class HDBSCANConfig(ClusterConfig):
     name: str = "hdbscan"
     min_cluster_size: int = 2
     min_samples: int = 1
-    cluster_selection_epsilon: float = 0.6
+    cluster_selection_epsilon: Optional[float] = same_person_option("clusters closer than this are merged; None: the embedder's same-person distance")
     metric: str = "euclidean"
 
 

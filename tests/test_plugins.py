@@ -90,7 +90,7 @@ def installed_example(tmp_path_factory) -> Path:
 def test_example_plugin_is_listed_once_installed(installed_example):
     listing = subprocess.run([sys.executable, "-m", "influencer_kit.plugins"], capture_output=True, text=True,
                              env={"PYTHONPATH": str(installed_example), "PATH": ""}, check=True).stdout
-    assert "chinese_whispers" in listing and "threshold=0.5" in listing
+    assert "chinese_whispers" in listing and "threshold=(the embedder's same-person distance)" in listing
 
 
 def test_example_plugin_runs_from_the_cli(installed_example, tmp_path):

@@ -178,7 +178,7 @@ def test_a_registry_of_another_embedder_is_refused_or_reembedded(scenario, tmp_p
     assert '"num_jitters": 0' in done.stderr and '"num_jitters": 1' in done.stderr
 
     cfg = make_config(tmp_path, ["embedder.num_jitters=1", "registry.reembed=true"])
-    known = prepare(cfg)  # embeds every stored face crop with the new embedder config
+    known = prepare(cfg, plugins.embedder_distance(cfg.embedder).threshold)  # embeds every stored face crop with the new embedder config
     old = embedder_key(OmegaConf.to_container(make_config(tmp_path).embedder, resolve=True))
     with Registry(tmp_path / "registry.db") as registry:
         owners, refs = registry.references(old)

@@ -51,7 +51,7 @@ def embed_again(registry: Registry, faces: list[ReferenceFace], key: str, config
     """Embed the stored face crops with the embedder `config` names, and store the embeddings."""
     log.info("registry: embedding %d reference face(s) with %s", len(faces), config.get("name"))
     embedder = plugins.build("embedder", config).fit()
-    vectors = [embedder.embed(crop_rgb(f.jpeg), [Face(f.crop_box, 1.0)])[0] for f in faces]
+    vectors = [embedder.distance.prepare(embedder.embed(crop_rgb(f.jpeg), [Face(f.crop_box, 1.0)]))[0] for f in faces]
     with registry.write():
         for face, vector in zip(faces, vectors):
             registry.add_embedding(face.id, key, vector)

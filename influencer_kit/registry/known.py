@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from influencer_kit.components import Clusterer
+from influencer_kit.components import Clusterer, or_default
 from influencer_kit.faces import VideoFaces
 from influencer_kit.people import Appearance, cluster_appearances, identify
 from influencer_kit.registry.corrections import describe
@@ -133,10 +133,11 @@ def box_in_crop(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     return x - max(0, x - int(w * CROP_MARGIN)), y - max(0, y - int(h * CROP_MARGIN)), w, h
 
 
-def prepare(cfg: DictConfig) -> KnownPeople | None:
+def prepare(cfg: DictConfig, same_person: float) -> KnownPeople | None:
     """The registry this run uses, checked against the run's embedder (re-embedded first when
     `registry.reembed`); None when the registry is off, or in a sweep's job (unless
-    `registry.in_sweeps`). Raises `RegistryError` for a registry of another embedder."""
+    `registry.in_sweeps`). `registry.match_distance` left at null is `same_person`, the embedder's
+    same-person distance. Raises `RegistryError` for a registry of another embedder."""
     settings = cfg.registry
     if not settings.enabled or (in_sweep() and not settings.in_sweeps):
         return None
@@ -144,4 +145,4 @@ def prepare(cfg: DictConfig) -> KnownPeople | None:
     with Registry(path) as registry:
         key = check_embedder(registry, OmegaConf.to_container(cfg.embedder, resolve=True), bool(settings.reembed))
         log.info("registry of known people: %s (%d people)", path, len(registry.people()))
-    return KnownPeople(path, key, MatchRule(float(settings.match_distance), float(settings.margin)))
+    return KnownPeople(path, key, MatchRule(or_default(settings.match_distance, same_person), float(settings.margin)))

@@ -3,8 +3,8 @@
 An appearance's distance to a known person is the Euclidean distance from its mean embedding to
 the nearest of that person's reference embeddings. The appearance is that person when
 
-- the distance is at most `match_distance` (by default 0.6, dlib's same-person distance and the
-  clusterer's default `eps`), and
+- the distance is at most `match_distance` (by default the embedder's same-person distance,
+  `Distance.threshold`: 0.6 for dlib), and
 - every other person is at least `margin` farther away.
 
 Otherwise it is left for clustering with the other unmatched appearances: an ambiguous match is

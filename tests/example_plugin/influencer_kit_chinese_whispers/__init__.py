@@ -6,17 +6,18 @@ Install it (`pip install ./tests/example_plugin`) and run
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import ClusterConfig, Component
+from influencer_kit.components import ClusterConfig, Component, same_person_option
 
 
 @dataclass
 class ChineseWhispersConfig(ClusterConfig):
     name: str = "chinese_whispers"
-    threshold: float = 0.5  # embeddings closer than this are linked in the graph
+    threshold: Optional[float] = same_person_option("embeddings closer than this are linked; None: the embedder's")
 
 
 class ChineseWhispersClusterer:
