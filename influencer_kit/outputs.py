@@ -207,6 +207,8 @@ def write_outputs(result: "Result", cfg) -> None:
     out.mkdir(parents=True, exist_ok=True)
     representative = write_face_folders(result, out)
     result.metrics["representative_face"] = result.metrics["influencer"].map(representative).fillna("")
+    if result.closeness is not None:  # face_spread, nearest_influencer, nearest_distance, after the contract's
+        result.metrics = result.metrics.merge(result.closeness, on="influencer", how="left")
     videos, metrics, ranked = result.videos, result.metrics, result.ranked
     url_column = result.sheet.url_column
     write_table(videos, out, "ProcessedVideos_videos",

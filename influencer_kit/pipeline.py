@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from influencer_kit import plugins, ranking
+from influencer_kit import close_calls, plugins, ranking
 from influencer_kit.cache import FaceCache
 from influencer_kit.components import or_default
 from influencer_kit.demo import build_demo
@@ -43,6 +43,7 @@ class Result:
     output_dir: Path
     timings: dict[str, float] = field(default_factory=dict)
     registry: RegistrySummary | None = None  # what the registry of known people did; None when off
+    closeness: pd.DataFrame | None = None  # per person: face_spread, nearest_influencer, nearest_distance
 
 
 @contextmanager
@@ -96,11 +97,14 @@ def run(cfg: DictConfig) -> Result:
         appearances, registry = find_people(fetched, faces, cfg, same_person, known)
     with timed(timings, "ranking"):
         videos = build_videos_table(sheet, fetched, analysed, appearances)
+        calls = close_calls.assess(videos, appearances, same_person)  # rows whose influencer was nearly someone else
+        videos = calls.flag(videos)
         names = {a.person: a.name for a in appearances}
         metrics = with_names(ranking.performance_metrics(ranking_input(sheet, videos, performance), cfg.ranking), names)
         ranked, unranked = ranking.rank(metrics, cfg.ranking)
         ranked = with_names(ranked, names)
-    result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings, registry)
+    result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings, registry,
+                    calls.people)
     with timed(timings, "write outputs"):
         write_outputs(result, cfg)
     return result
