@@ -113,11 +113,12 @@ def segments(duration_s: float, rng: np.random.Generator) -> list[tuple[float, f
     return cuts
 
 
-def clip_posts(clip: str, duration_s: float, seed: int) -> list[Post]:
-    """The posts cut from one clip; the same for a seed whatever other clips the set has."""
+def clip_posts(clip: str, duration_s: float, seed: int, whole: bool = False) -> list[Post]:
+    """The posts cut from one clip (or the `whole` clip as one post); the same for a seed whatever
+    other clips the set has."""
     rng = np.random.default_rng([seed, zlib.crc32(clip.encode())])
     posts = []
-    for start, end in segments(duration_s, rng):
+    for start, end in [(0.0, duration_s)] if whole else segments(duration_s, rng):
         variation = str(rng.choice(VARIATIONS))
         words = {"title_card": TITLE_WORDS, "subtitles": SUBTITLE_WORDS}.get(variation)
         posts.append(Post(clip, start, end, variation, str(rng.choice(words)) if words else ""))
@@ -227,7 +228,10 @@ def sheet_rows(real_dir: Path, out_dir: Path, labels: dict[str, dict], seed: int
     """Write every clip's posts into out_dir/videos and return their rows."""
     rows = []
     for clip in sorted(labels):
-        posts = clip_posts(clip, duration_of(real_dir / "clips" / clip), seed)
+        # A clip's main person is labelled for the whole clip: where they share it with another
+        # named person, a cut of it may show the other one most, so such a clip is posted whole.
+        shared = labels[clip]["main"] and len(people_of(labels[clip])) > 1
+        posts = clip_posts(clip, duration_of(real_dir / "clips" / clip), seed, whole=bool(shared))
         for k, (post, score) in enumerate(zip(posts, performance(clip, seed, len(posts)))):
             name = f"videos/{Path(clip).stem}_{k + 1}_{post.variation}.mp4"
             write_post(real_dir / "clips" / clip, out_dir / name, post)

@@ -142,12 +142,15 @@ def _worker_start() -> None:
 
 def analyse_one(path: str, settings: FaceSettings) -> VideoFaces | str:
     """The faces of one video, or why it could not be analysed (a decode error, for one).
-    A model that cannot load (`ConfigError`) stops the run: no video could be analysed."""
+    A model that cannot load, or a detector or embedder that fails (`ConfigError`, `ComponentError`),
+    stops the run: it is the component's fault, not the video's."""
     _Models.load(settings)
     try:
         return analyse_video(path, _Models.detector, _Models.embedder, settings.rules())
     except DecodeError as err:
         return str(err)
+    except ConfigError:  # a component that fails (`ComponentError`) stops the run, naming it
+        raise
     except Exception as err:  # one odd file must not stop the run: it becomes that row's error
         log.warning("analysing %s failed", path, exc_info=True)
         return f"analysing it failed: {type(err).__name__}: {err}"

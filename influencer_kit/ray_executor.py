@@ -129,5 +129,7 @@ def _outcome(ray: ModuleType, ref: object) -> VideoFaces | str:
     try:
         return ray.get(ref)
     except ray.exceptions.RayError as err:
+        if isinstance(getattr(err, "cause", None), ConfigError):  # a failing component stops the run
+            raise err.cause from err
         first_line = (str(err).strip().splitlines() or [""])[0]
         return f"the worker analysing it stopped: {type(err).__name__}: {first_line}"

@@ -48,10 +48,30 @@ class NpyDetector:
         return [[] for _ in frames]
 
 
+@dataclass
+class GreyOnlyConfig(DetectorConfig):
+    name: str = "grey_only"
+
+
+class GreyOnlyDetector:
+    """Written for greyscale frames: unpacks two dimensions from an RGB frame's shape."""
+
+    def fit(self):
+        return self
+
+    def detect(self, frames):
+        out = []
+        for frame in frames:
+            height, width = frame.shape
+            out.append([])
+        return out
+
+
 @hookimpl
 def ik_components():
     return [Component(kind="cluster", name="first_coordinate", factory=FirstCoordinate, config=FirstCoordinateConfig),
-            Component(kind="detector", name="npy_weights", factory=NpyDetector, config=NpyDetectorConfig)]
+            Component(kind="detector", name="npy_weights", factory=NpyDetector, config=NpyDetectorConfig),
+            Component(kind="detector", name="grey_only", factory=GreyOnlyDetector, config=GreyOnlyConfig)]
 '''
 
 
@@ -102,4 +122,13 @@ def test_a_detector_failing_to_load_in_a_worker_stops_the_run(tmp_path, site):
     assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
     text = log.read_text()
     assert "self.weights_ = np.load(self.weights)" in text and "ComponentError: detector=npy_weights failed" in text
+    assert not (tmp_path / "out" / "ProcessedVideos_videos.csv").exists()
+
+
+def test_a_detector_failing_on_a_video_stops_the_run_instead_of_blaming_the_rows(tmp_path, site):
+    """`detect` raising is the detector's fault: no row is marked undecodable for it."""
+    done, error, log = run_failing(tmp_path, site, "detector=grey_only", "executor.workers=2")
+    assert done.returncode == 2
+    assert error.startswith("error: detector=grey_only failed: ValueError: too many values to unpack")
+    assert "Traceback" not in done.stderr and "height, width = frame.shape" in log.read_text()
     assert not (tmp_path / "out" / "ProcessedVideos_videos.csv").exists()
