@@ -1,5 +1,6 @@
-"""`report.html`: the ranking, a card per influencer with their faces, the mean-vs-spread plot and
-the rows that failed, in one file that opens offline (every image is a data URI inside it).
+"""`report.html`: the ranking, a card per influencer with their faces, the mean-vs-spread plot, the
+rows whose influencer was a close call and the rows that failed, in one file that opens offline
+(every image is a data URI inside it).
 
 Every cell of the input is untrusted: text is escaped, only http(s) and file links become links,
 and a Content-Security-Policy lets the page load nothing from outside and run only its own script.
@@ -175,6 +176,9 @@ class ReportData:
                     best[appearance.person][appearance.video] = face
         self.crops = {person: sorted((int(self.first_row[video]), face.crop_jpeg) for video, face in by_video.items())
                       for person, by_video in best.items()}  # person -> (first row of the video, crop)
+        closeness = result.closeness if result.closeness is not None else pd.DataFrame(columns=["influencer"])
+        self.closeness = closeness.set_index("influencer")  # face_spread, nearest_influencer, nearest_distance
+        self.carded = set(result.metrics["influencer"])  # people with a card
         self.portraits = {
             row.influencer: self._read(row.representative_face)
             for row in result.metrics.itertuples() if isinstance(row.representative_face, str)
@@ -183,6 +187,10 @@ class ReportData:
     def _read(self, relative: str) -> bytes | None:
         path = self.out_dir / relative
         return path.read_bytes() if relative and path.is_file() else None
+
+    def card_link(self, person: str) -> str:
+        """The person's id, linking to their card where they have one."""
+        return f'<a href="#card-{esc(person)}">{esc(person)}</a>' if person in self.carded else esc(person)
 
     def strip(self, person: str) -> list[tuple[int, bytes]]:
         """One crop per video the person is in, in row order, at most `STRIP_MAX`."""
@@ -220,7 +228,8 @@ def render(result: "Result", out_dir: Path, cfg: Any = None) -> str:
     body = "\n".join([
         header(result),
         '<nav><a href="#ranking">Ranking</a><a href="#tradeoff">Mean vs spread</a>'
-        '<a href="#influencers">Influencers</a><a href="#failed">Rows that failed</a></nav>',
+        '<a href="#influencers">Influencers</a><a href="#close-calls">Close calls</a>'
+        '<a href="#failed">Rows that failed</a></nav>',
         '<section id="ranking"><h2>Ranking</h2>',
         ranking_table(data, result.ranked, result.unranked,
                       ranking.RankingSettings.from_cfg(ranking_cfg).ci_level),
@@ -232,6 +241,7 @@ def render(result: "Result", out_dir: Path, cfg: Any = None) -> str:
         f'<section id="influencers"><h2>Influencers ({len(cards)})</h2>',
         f'<div class="cards">{"".join(cards)}</div>' if cards else '<p class="muted">No faces were found.</p>',
         "</section>",
+        close_calls_section(data, result.videos),
         failed_section(data, result.videos),
         f'<footer>Made by influencer-kit {esc(__version__)} on {datetime.now():%Y-%m-%d %H:%M} from '
         f'{esc(result.sheet.path)}.</footer>',
@@ -321,6 +331,8 @@ def card(data: ReportData, row: Any, rank: int | None) -> str:
         notes = [] if v.counted else ["not counted: " + (f"same video as row {v.duplicate_of}"
                                                          if not _missing(v.duplicate_of) and v.duplicate_of != ""
                                                          else str(v.status))]
+        if v.close_call:
+            notes.append(f"close call: {v.close_call_reason}")
         perf = esc(data.result.videos.iloc[i][data.result.sheet.performance_column])
         items.append(f"<li>row {int(v.row)} · performance {perf} · "
                      f"{link(data.links[i], shorten(data.urls[i]))}"
@@ -336,10 +348,39 @@ def card(data: ReportData, row: Any, rank: int | None) -> str:
         f'<div class="card-head">{portrait}'
         f"<div><h3>{badge} {esc(person)}{name}</h3><dl class=\"metrics\">"
         + "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in metrics)
-        + "</dl></div></div>"
+        + "</dl>" + closeness_note(data, person) + "</div></div>"
         + (f'<div class="strip" title="one face from each video">{strip}</div>' if strip else "")
         + videos + "</article>"
     )
+
+
+def closeness_note(data: ReportData, person: str) -> str:
+    """How tight the person's faces are and who the nearest other person is, in one line."""
+    if person not in data.closeness.index:
+        return ""
+    spread, nearest, distance = data.closeness.loc[person, ["face_spread", "nearest_influencer", "nearest_distance"]]
+    text = f"faces spread {number(spread)} around their mean"
+    if not _missing(nearest) and nearest:
+        text += f" · nearest other person {data.card_link(str(nearest))}, {number(distance)} apart"
+    return f'<p class="note">{text}</p>'
+
+
+def close_calls_section(data: ReportData, videos: pd.DataFrame) -> str:
+    flagged = videos.loc[videos["close_call"]]
+    title = f'<section id="close-calls"><h2>Close calls ({len(flagged)})</h2>'
+    if flagged.empty:
+        return title + '<p class="muted">No row\'s influencer was a close call.</p></section>'
+    rows = []
+    for v in flagged.itertuples(index=False):
+        i = int(v.row) - 1
+        rows.append(f'<tr><td class="num">{int(v.row)}</td><td>{data.card_link(str(v.influencer))}</td>'
+                    f'<td class="url">{link(data.links[i], shorten(data.urls[i]))}</td>'
+                    f'<td>{esc(v.close_call_reason)}</td></tr>')
+    return (title + '<p class="note">These rows\' influencer was nearly someone else: another person nearly as '
+            "present in the video, or the face about as near another person as its own. Distances are mean "
+            "distances between faces, as the clustering measures them; look at these rows first.</p>"
+            '<table><tr><th class="num">Row</th><th>Influencer</th><th>Video</th><th>Why</th></tr>'
+            + "".join(rows) + "</table></section>")
 
 
 def tradeoff_section(result: "Result", ranking_cfg: Any) -> str:

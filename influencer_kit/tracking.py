@@ -23,7 +23,7 @@ from influencer_kit.errors import ConfigError
 from influencer_kit.fetch import hash_file
 
 PARENT_RUN_ENV = "IK_PARENT_RUN_ID"
-LOWER_IS_BETTER = {"davies_bouldin", "singleton_share", "rows_failed"}
+LOWER_IS_BETTER = {"davies_bouldin", "singleton_share", "rows_failed", "close_call_rows"}
 SHEET_TILE = 96  # pixels per face in a contact sheet
 SHEET_COLUMNS = 8
 SHEET_MAX_FACES = 64
