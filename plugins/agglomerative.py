@@ -15,14 +15,15 @@ from influencer_kit.components import ClusterConfig, Component, same_person_opti
 @dataclass
 class AgglomerativeConfig(ClusterConfig):
     name: str = "agglomerative"
-    distance_threshold: Optional[float] = same_person_option("the cut; None: the embedder's same-person distance")
+    # the cut, named like DBSCAN's so `cluster.eps=0.4` means the same whichever clusterer is chosen
+    eps: Optional[float] = same_person_option("the cut; None: the embedder's same-person distance")
     linkage: str = "average"  # average: two groups merge when their faces are close on average (no chaining)
     metric: str = "euclidean"
 
 
 class AgglomerativeClusterer:
-    def __init__(self, distance_threshold: float = 0.6, linkage: str = "average", metric: str = "euclidean") -> None:
-        self.distance_threshold = distance_threshold
+    def __init__(self, eps: float = 0.55, linkage: str = "average", metric: str = "euclidean") -> None:
+        self.eps = eps
         self.linkage = linkage
         self.metric = metric
 
@@ -32,11 +33,11 @@ class AgglomerativeClusterer:
         if self.linkage == "average" and self.metric == "euclidean":
             from influencer_kit.linkage import average_linkage
 
-            return average_linkage(np.asarray(X, dtype=np.float64), self.distance_threshold)
+            return average_linkage(np.asarray(X, dtype=np.float64), self.eps)
         from sklearn.cluster import AgglomerativeClustering  # here, not at the top: video workers import every plugin
 
         self.model_ = AgglomerativeClustering(
-            n_clusters=None, distance_threshold=self.distance_threshold,
+            n_clusters=None, distance_threshold=self.eps,
             linkage=self.linkage, metric=self.metric,
         )
         return self.model_.fit_predict(X)
