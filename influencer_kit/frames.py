@@ -135,7 +135,8 @@ class VideoReader:
 
 def codec_of(capture: cv2.VideoCapture) -> str:
     """The video codec of an open capture in words, with its fourcc: "AV1 (fourcc av01)"."""
-    code = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode("ascii", "replace").strip("\0 ")
+    fourcc = int(capture.get(cv2.CAP_PROP_FOURCC)) & 0xFFFFFFFF
+    code = fourcc.to_bytes(4, "little").decode("ascii", "replace").strip("\0 ")
     name = CODEC_NAMES.get(code.lower())
     return f"{name} (fourcc {code.lower()})" if name else f"fourcc {code!r}"
 
