@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,3 +92,36 @@ def test_both_reasons_together():
     video = [seen("v1", "A", 0, 0, area=1000), seen("v1", "B", 0.5, 0, area=500)]
     assert reasons(video, ("v1", "A")) == [
         "nearly tied with B (4 faces each; the larger faces decided); face 0.50 from B (same-person distance 0.55)"]
+
+
+def test_demo_flags_its_close_call_in_every_output(tmp_path):
+    """The demo's row 7 shows Grace Hopper and, smaller, the astronaut in every frame: a tie on faces
+    that the face area decides. It is flagged in the tables, the report and MLflow; nothing else is."""
+    db = tmp_path / "mlflow.db"
+    done = run_cli([f"output.dir={tmp_path / 'out'}", f"cache.dir={tmp_path / 'cache'}",
+                    f"tracking.uri=sqlite:///{db}", "output.progress=false"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = tmp_path / "out"
+    for ext, read in (("csv", pd.read_csv), ("xlsx", pd.read_excel)):
+        videos = read(out / f"ProcessedVideos_videos.{ext}")
+        metrics = read(out / f"PerformanceMetrics_videos.{ext}")
+        assert list(videos.columns[-3:]) == ["influencer_faces", "close_call", "close_call_reason"]
+        assert list(metrics.columns[-4:]) == ["representative_face", "face_spread", "nearest_influencer",
+                                              "nearest_distance"]
+        grace, astronaut = videos.loc[6, "influencers"].split(";")
+        assert list(videos["close_call"]) == [False] * 6 + [True] + [False] * 3
+        tie = f"nearly tied with {astronaut} (4 faces each; the larger faces decided)"
+        assert videos.loc[6, "close_call_reason"] == tie
+        people = metrics.set_index("influencer")
+        assert list(people.loc[[grace, astronaut], "nearest_influencer"]) == [astronaut, grace]
+        assert people.loc[grace, "nearest_distance"] == pytest.approx(people.loc[astronaut, "nearest_distance"])
+        assert (people["nearest_distance"] > SAME_PERSON).all()  # two different people
+        assert (people["face_spread"].between(0, SAME_PERSON)).all()  # each one person, tight
+    page = (out / "report.html").read_text()
+    assert "<h2>Close calls (1)</h2>" in page
+    assert (f'<tr><td class="num">7</td><td><a href="#card-{grace}">{grace}</a></td>' in page
+            and f"<td>{tie}</td></tr>" in page)
+    assert page.count("faces spread") == 2 and f'nearest other person <a href="#card-{astronaut}">' in page
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{db}")
+    run = client.search_runs([client.get_experiment_by_name("influencer-kit").experiment_id])[0]
+    assert run.data.metrics["close_call_rows"] == 1
