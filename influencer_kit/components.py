@@ -96,12 +96,24 @@ class Component:
     weights_present: Callable[[], bool] = field(default=lambda: True)
 
 
+Point = tuple[float, float]  # x, y in pixels
+
+
 @dataclass
 class Face:
-    """A face found in a frame: box in pixels of the full frame, and the detector's confidence."""
+    """A face found in a frame: box in pixels of the full frame, the detector's confidence and,
+    when the detector gives them, five landmarks in the same pixels: the eye on the image's left,
+    the eye on its right, the nose tip, the mouth corner on the left, the one on the right."""
 
     box: tuple[int, int, int, int]  # x, y, width, height
     confidence: float
+    landmarks: tuple[Point, Point, Point, Point, Point] | None = None
+
+    @staticmethod
+    def named_landmarks(points: dict | None, names: tuple[str, str, str, str, str]) -> tuple | None:
+        """`landmarks` from a detector's points by name (`names`: its names of the five points, in
+        `landmarks`' order), or None when it gave none."""
+        return tuple((float(points[name][0]), float(points[name][1])) for name in names) if points else None
 
     @property
     def area(self) -> int:

@@ -98,13 +98,15 @@ def detect(detector: Detector, frames: list[np.ndarray], detect_width: int, min_
     found = detector.detect([s for s, _ in scaled])
     kept: list[list[Face]] = []
     for frame, (_, factor), faces in zip(frames, scaled, found):
-        boxes = [
-            Face(clip_box(tuple(v * factor for v in f.box), frame.shape), f.confidence)
-            for f in faces
-            if f.confidence >= min_confidence
-        ]
-        kept.append([f for f in boxes if min(f.box[2], f.box[3]) >= min_face_size])
+        full = [in_full_frame(f, factor, frame.shape) for f in faces if f.confidence >= min_confidence]
+        kept.append([f for f in full if min(f.box[2], f.box[3]) >= min_face_size])
     return kept
+
+
+def in_full_frame(face: Face, factor: float, shape: tuple[int, ...]) -> Face:
+    """A face found on a frame downscaled by `factor`, in the full frame's pixels."""
+    landmarks = None if face.landmarks is None else tuple((x * factor, y * factor) for x, y in face.landmarks)
+    return Face(clip_box(tuple(v * factor for v in face.box), shape), face.confidence, landmarks)
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:

@@ -129,18 +129,19 @@ def rnet_model(weights: list[np.ndarray]) -> ModelProto:
 
 
 def onet_model(weights: list[np.ndarray]) -> ModelProto:
-    """Output network: 48x48 patches in, a head of box offsets (4) and logits (2) per patch (its
-    landmarks head is left out: the detector reports boxes only)."""
+    """Output network: 48x48 patches in, a head of box offsets (4), landmarks (10: five x, then
+    five y, as fractions of the patch) and logits (2) per patch."""
     (k1, b1, a1, k2, b2, a2, k3, b3, a3, k4, b4, a4, w5, b5, a5, w_box, b_box,
-     _landmarks_w, _landmarks_b, w_class, b_class) = weights
+     w_landmarks, b_landmarks, w_class, b_class) = weights
     graph = GraphBuilder()
     x = graph.max_pool(graph.prelu(graph.conv(graph.images(), k1, b1), a1), 3, 2, same=True)
     x = graph.max_pool(graph.prelu(graph.conv(x, k2, b2), a2), 3, 2, same=False)
     x = graph.max_pool(graph.prelu(graph.conv(x, k3, b3), a3), 2, 2, same=True)
     x = graph.node("Flatten", graph.prelu(graph.conv(x, k4, b4), a4))
     x = graph.prelu(graph.dense(x, flatten_rows_for_nchw(w5, 3, 3, 128), b5), a5, per_channel_map=False)
-    head = graph.dense(x, np.concatenate([w_box, w_class], axis=1), np.concatenate([b_box, b_class]))
-    return graph.model(head, ["n", 48, 48, 3], ["n", 6])
+    head = graph.dense(x, np.concatenate([w_box, w_landmarks, w_class], axis=1),
+                       np.concatenate([b_box, b_landmarks, b_class]))
+    return graph.model(head, ["n", 48, 48, 3], ["n", 16])
 
 
 def face_probability(logits: np.ndarray) -> np.ndarray:
@@ -160,10 +161,11 @@ class Network:
         self.session = onnxruntime.InferenceSession(model.SerializeToString(), options,
                                                     providers=["CPUExecutionProvider"])
 
-    def __call__(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Box offsets and face probability for NHWC float32 images."""
+    def __call__(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Box offsets, landmarks (none but ONet's: width 0) and face probability for NHWC float32
+        images."""
         head = self.session.run(None, {"images": images})[0]
-        return head[..., :4], face_probability(head[..., 4:])
+        return head[..., :4], head[..., 4:-2], face_probability(head[..., -2:])
 
 
 # ---- images ----
@@ -213,7 +215,7 @@ def crop_and_resize(images: np.ndarray, boxes: np.ndarray, size: int) -> np.ndar
     return top_row
 
 
-# ---- boxes: rows [image, x1, y1, x2, y2, confidence] ----
+# ---- boxes: rows [image, x1, y1, x2, y2, confidence], after ONet then five landmark x, five y ----
 
 def by_confidence(boxes: np.ndarray) -> np.ndarray:
     """Rows sorted by confidence, highest first (the same sort as mtcnn's sort_by_scores)."""
@@ -273,6 +275,14 @@ def squared(boxes: np.ndarray) -> np.ndarray:
     return boxes
 
 
+def placed(landmarks: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Landmarks given as fractions of each box (five x, then five y) in frame pixels, placed on the
+    box they were predicted from (mtcnn's adjust_landmarks)."""
+    w, h = boxes[:, 3:4] - boxes[:, 1:2] + 1, boxes[:, 4:5] - boxes[:, 2:3] + 1
+    return np.concatenate([w * landmarks[:, :5] + boxes[:, 1:2] - 1,
+                           h * landmarks[:, 5:] + boxes[:, 2:3] - 1], axis=1)
+
+
 def refined(boxes: np.ndarray, offsets: np.ndarray, confidence: np.ndarray) -> np.ndarray:
     """Boxes moved by a network's offsets, with its confidence (mtcnn's replace_confidence and
     adjust_bboxes)."""
@@ -294,7 +304,7 @@ class MTCNN:
 
     def detect(self, frames: list[np.ndarray]) -> list[list[Face]]:
         """Faces in each RGB frame (frames of one size), as the package's detect_faces reports them:
-        boxes limited to the frame, x, y, width, height rounded."""
+        boxes limited to the frame, x, y, width, height rounded; landmarks as found (not rounded)."""
         images = (np.stack(frames).astype(np.float32) - 127.5) / 128
         boxes = self.stages(images)
         h, w = images.shape[1:3]
@@ -304,15 +314,18 @@ class MTCNN:
         xywh = xywh.round().astype(int)
         found: list[list[Face]] = [[] for _ in frames]
         for row, box in zip(boxes, xywh):
-            found[int(row[0])].append(Face(box=tuple(int(v) for v in box), confidence=float(row[5])))
+            points = tuple((float(x), float(y)) for x, y in zip(row[6:11], row[11:16]))
+            found[int(row[0])].append(Face(box=tuple(int(v) for v in box), confidence=float(row[5]),
+                                           landmarks=points))
         return found
 
     def stages(self, images: np.ndarray) -> np.ndarray:
-        """Rows [image, x1, y1, x2, y2, confidence] of the faces in normalised images of one size."""
+        """Rows [image, x1, y1, x2, y2, confidence, five landmark x, five y] of the faces in
+        normalised images of one size."""
         per_scale = []
         for scale in scale_pyramid(*images.shape[1:3]):
             scaled_pixels = int(images.shape[1] * scale) * int(images.shape[2] * scale)
-            offsets, confidence = in_chunks(lambda part: self.pnet(resize_area(part, scale)), images, scaled_pixels)
+            offsets, _, confidence = in_chunks(lambda part: self.pnet(resize_area(part, scale)), images, scaled_pixels)
             per_scale.append(nms(proposals(offsets, confidence, scale), NMS_PNET_PER_SCALE, sort=False))
         boxes = squared(nms(np.concatenate(per_scale) if per_scale else np.empty((0, 6)), NMS_PNET))
         if len(boxes):
@@ -324,9 +337,11 @@ class MTCNN:
 
     @staticmethod
     def refine(network: Network, images: np.ndarray, boxes: np.ndarray, size: int, threshold: float) -> np.ndarray:
-        """Boxes moved and re-scored by `network` on their patches, those above `threshold` kept."""
-        offsets, confidence = in_chunks(lambda part: network(crop_and_resize(images, part, size)), boxes, size * size)
-        boxes = refined(boxes, offsets, confidence)
+        """Boxes moved and re-scored by `network` on their patches, with its landmarks (if any)
+        appended, those above `threshold` kept."""
+        offsets, landmarks, confidence = in_chunks(lambda part: network(crop_and_resize(images, part, size)),
+                                                   boxes, size * size)
+        boxes = np.concatenate([refined(boxes, offsets, confidence), placed(landmarks, boxes)], axis=1)
         return boxes[boxes[:, 5] > threshold]
 
 

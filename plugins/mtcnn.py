@@ -14,6 +14,8 @@ from influencer_kit.errors import ConfigError
 from influencer_kit.quiet import quiet_libraries
 
 RUNTIMES = ("onnxruntime", "tensorflow")
+# The package's keypoints in Face.landmarks' order (its "left_eye" is the one on the image's left).
+KEYPOINTS = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
 
 @dataclass
@@ -60,10 +62,8 @@ class MTCNNDetector:
         if self.runtime == "onnxruntime":
             return self.onnx_model_.detect(batch) if same_size else [self.onnx_model_.detect([f])[0] for f in batch]
         results = self._detect_same_size(batch) if same_size else [self.model_.detect_faces(f) for f in batch]
-        return [
-            [Face(box=tuple(int(v) for v in r["box"]), confidence=float(r["confidence"])) for r in res]
-            for res in results
-        ]
+        return [[Face(box=tuple(int(v) for v in r["box"]), confidence=float(r["confidence"]),
+                      landmarks=Face.named_landmarks(r.get("keypoints"), KEYPOINTS)) for r in res] for res in results]
 
     def _detect_same_size(self, frames: list[np.ndarray]) -> list[list[dict]]:
         """`MTCNN.detect_faces` for frames of one size, with the batch normalised and handed to

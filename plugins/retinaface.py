@@ -12,6 +12,11 @@ from influencer_kit_plugins._deepface_weights import missing_weights, use_weight
 from influencer_kit.quiet import quiet_libraries
 
 
+# The package names its landmarks from the person's side (its "right_eye" is on the image's left):
+# these, in this order, are Face.landmarks' image-left eye, image-right eye, nose, mouth left, right.
+LANDMARKS = ("right_eye", "left_eye", "nose", "mouth_right", "mouth_left")
+
+
 def _weights_file() -> str:
     from retinaface.commons import backend_utils
 
@@ -51,7 +56,8 @@ class RetinaFaceDetector:
         faces = []
         for item in found.values() if isinstance(found, dict) else []:
             x1, y1, x2, y2 = (int(v) for v in item["facial_area"])
-            faces.append(Face(box=(x1, y1, x2 - x1, y2 - y1), confidence=float(item["score"])))
+            faces.append(Face(box=(x1, y1, x2 - x1, y2 - y1), confidence=float(item["score"]),
+                              landmarks=Face.named_landmarks(item.get("landmarks"), LANDMARKS)))
         return faces
 
 

@@ -1,11 +1,12 @@
 """The onnxruntime MTCNN runtime finds what the TensorFlow runtime (the mtcnn package) finds, its
 networks give the package's Keras networks' outputs, and it never loads TensorFlow.
 
-Tolerances: each box within 2 px and each confidence within 1e-3 of the package's. Both runtimes
+Tolerances: each box and each landmark within 2 px and each confidence within 1e-3 of the package's. Both runtimes
 compute in float32 but not in the same order (area resizing, convolution sums, softmax): measured
 confidences differ by at most 4e-5 and boxes have matched to the pixel, but a coordinate that lands
 near .5 may round the other way, and a one-pixel shift of a patch moves the refined box, so one or
-two pixels is what "the same face" can honestly promise."""
+two pixels is what "the same face" can honestly promise (the package rounds its landmarks to whole
+pixels; ours are not rounded)."""
 from __future__ import annotations
 
 import subprocess
@@ -24,6 +25,7 @@ from influencer_kit.videos import load_rgb
 from influencer_kit_plugins.mtcnn import MTCNNDetector
 
 BOX_PX = 2
+LANDMARK_PX = 2
 CONFIDENCE = 1e-3
 
 
@@ -40,6 +42,8 @@ def assert_same_faces(ours: list[list[Face]], theirs: list[list[Face]]) -> None:
             nearest = min(their_faces, key=lambda f: max(abs(a - b) for a, b in zip(f.box, face.box)))
             assert max(abs(a - b) for a, b in zip(nearest.box, face.box)) <= BOX_PX, (face, nearest)
             assert face.confidence == pytest.approx(nearest.confidence, abs=CONFIDENCE)
+            assert len(face.landmarks) == len(nearest.landmarks) == 5
+            np.testing.assert_allclose(face.landmarks, nearest.landmarks, atol=LANDMARK_PX)
 
 
 def detect_both(runtimes: tuple[MTCNNDetector, MTCNNDetector], frames: list[np.ndarray]) -> list[list[Face]]:
@@ -61,10 +65,14 @@ def full_grace() -> np.ndarray:
 ])
 def test_each_onnx_network_gives_the_keras_networks_outputs(runtimes, stage, network, shape):
     images = np.random.default_rng(stage).normal(0, 0.5, shape).astype(np.float32)
-    offsets, probability = getattr(runtimes[0].onnx_model_, network)(images)
+    offsets, landmarks, probability = getattr(runtimes[0].onnx_model_, network)(images)
     outputs = [np.asarray(output) for output in runtimes[1].model_.stages[stage].model(images)]
     np.testing.assert_allclose(offsets, outputs[0], atol=1e-4)
     np.testing.assert_allclose(probability, outputs[-1][..., 1], atol=1e-4)
+    if network == "onet":  # the only network with a landmarks head: fractions of the patch
+        np.testing.assert_allclose(landmarks, outputs[1], atol=1e-4)
+    else:
+        assert landmarks.shape[-1] == 0
 
 
 @pytest.mark.parametrize("photo", [
