@@ -49,22 +49,22 @@ class Distances:
 
     def __init__(self, appearances: list[Appearance]) -> None:
         self.people = list(dict.fromkeys(a.person for a in appearances))
-        self.index = {id(a): i for i, a in enumerate(appearances)}
+        self.index = {id(a): i for i, a in enumerate(appearances)}  # by identity: appearances hold arrays
         X = np.stack([a.embedding for a in appearances]).astype(float)
+        self.column = {p: k for k, p in enumerate(self.people)}  # person -> their number
         member = np.zeros((len(self.people), len(appearances)))
-        column = {p: k for k, p in enumerate(self.people)}
-        member[[column[a.person] for a in appearances], np.arange(len(appearances))] = 1.0
+        member[[self.column[a.person] for a in appearances], np.arange(len(appearances))] = 1.0
         self.sizes = member.sum(axis=1)
         # mean distance from each appearance to each person's appearances (itself included)
         self.to_person = pairwise(X) @ member.T / self.sizes
         self.between = member @ self.to_person / self.sizes[:, None]
         centres = member @ X / self.sizes[:, None]
-        gaps = np.linalg.norm(X - centres[[column[a.person] for a in appearances]], axis=1)
+        gaps = np.linalg.norm(X - centres[[self.column[a.person] for a in appearances]], axis=1)
         self.spread = member @ gaps / self.sizes
 
     def nearest_person(self, person: str) -> tuple[str, float]:
         """The other person nearest to `person` and their distance; ("", nan) when alone."""
-        k = self.people.index(person)
+        k = self.column[person]
         others = [j for j in range(len(self.people)) if j != k]
         if not others:
             return "", float("nan")
@@ -75,7 +75,7 @@ class Distances:
         """The appearance's mean distance to its own person's other appearances (None when it is
         their only one), and to every other person, nearest first."""
         i = self.index[id(appearance)]
-        k = self.people.index(appearance.person)
+        k = self.column[appearance.person]
         own = None
         if self.sizes[k] > 1:  # its distance to itself is 0, so leave it out of the mean
             own = float(self.to_person[i, k] * self.sizes[k] / (self.sizes[k] - 1))
