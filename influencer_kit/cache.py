@@ -1,8 +1,9 @@
 """The face cache: per video (sha256) and per detector/embedder settings, what the faces stage found.
 
 An entry is a folder `<root>/faces/<settings key>/<sha256[:2]>/<sha256>/` holding `faces.npz`
-(boxes, confidences, frame numbers, face tracks, embeddings) and the frame and face JPEGs. It is written into a
-temporary folder and renamed into place in one step, so a killed run never leaves a half-written
+(boxes, confidences, frame numbers, face tracks, embeddings, how many false faces were dropped) and
+the frame and face JPEGs. It is written into a temporary folder and renamed into place in one step,
+so a killed run never leaves a half-written
 entry and two jobs writing the same entry at once both end with one complete copy. Every computed
 entry appends one line to `<root>/faces/<key>/computed.jsonl`: the cache's own counter.
 """
@@ -25,7 +26,7 @@ from influencer_kit.faces import FaceRecord, VideoFaces
 
 # Bump when the faces stage's code changes what it finds for the same settings, or the entry format
 # changes: old entries are then never read.
-FORMAT = 3
+FORMAT = 4
 
 
 def settings_key(settings: dict) -> str:
@@ -63,6 +64,7 @@ class FaceCache:
             frames_jpeg=[(folder / f"frame_{i:06d}.jpg").read_bytes() for i in frames],
             faces=faces,
             embeddings=data["embeddings"],
+            false_faces=int(data["false_faces"]),
         )
 
     def put(self, sha256: str, result: VideoFaces) -> None:
@@ -83,6 +85,7 @@ class FaceCache:
                 confidences=np.asarray([f.confidence for f in result.faces], dtype=np.float64),
                 tracks=np.asarray([f.track for f in result.faces], dtype=np.int64),
                 embeddings=result.embeddings,
+                false_faces=np.int64(result.false_faces),
             )
             try:
                 os.rename(tmp, final)
