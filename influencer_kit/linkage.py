@@ -94,9 +94,13 @@ def average_linkage(X: np.ndarray, threshold: float, start: np.ndarray | None = 
     apart_in = pairs_by_group(apart, joined)
     empty = np.zeros((0, 2), dtype=int)
     next_label = 0
-    for component in np.unique(joined):
-        rows = np.flatnonzero(joined == component)
-        inside = apart_matrix(rows, apart_in.get(int(component), empty))
+    order = np.argsort(joined, kind="stable")
+    for rows in np.split(order, np.flatnonzero(np.diff(joined[order])) + 1):  # each component's rows, in order
+        if len(rows) == 1:
+            labels[rows] = next_label
+            next_label += 1
+            continue
+        inside = apart_matrix(rows, apart_in.get(int(joined[rows[0]]), empty))
         groups = merge_groups(pairwise(X[rows]), threshold, start[rows], inside)
         for group in np.unique(groups):
             labels[rows[groups == group]] = next_label
