@@ -31,7 +31,7 @@ from influencer_kit.tracking import SHEET_COLUMNS, SHEET_TILE
 pytestmark = pytest.mark.slow
 
 TABLES = ["ProcessedVideos_videos", "PerformanceMetrics_videos", "Ranked_Influencers"]
-EPS = ["0.3", "0.4", "0.5"]
+EPS = ["0.05", "0.4", "0.5"]
 RUN_METRICS = [
     "rows", "rows_ok", "rows_no_face", "rows_download_error", "rows_decode_error", "rows_invalid_url",
     "rows_invalid_performance", "rows_failed", "videos_unique", "frames", "faces", "appearances",
@@ -72,7 +72,7 @@ def artifact_files(client: mlflow.MlflowClient, run_id: str, path: str | None = 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
-    """`python -m influencer_kit -m cluster.eps=0.3,0.4,0.5` from a fresh folder, default store."""
+    """`python -m influencer_kit -m cluster.eps=0.05,0.4,0.5` from a fresh folder, default store."""
     tmp = tmp_path_factory.mktemp("sweep")
     csv = build_people_dataset(need_shared_faces(), tmp / "data", n_videos=8, n_frames=12)
     done = run_cli(["-m", f"cluster.eps={','.join(EPS)}", f"data.path={csv}", "data.label_column=Person",
@@ -101,7 +101,7 @@ def test_a_sweep_is_one_parent_run_with_a_child_per_job(sweep):
     # the summary: best job by bcubed_f (the default metric when labels are given), maximised
     tags = parent.data.tags
     assert (tags["ik.sweep.metric"], tags["ik.sweep.direction"]) == ("bcubed_f", "maximize")
-    assert "cluster.eps=0.3,0.4,0.5" in tags["ik.sweep.overrides"]
+    assert "cluster.eps=0.05,0.4,0.5" in tags["ik.sweep.overrides"]
     best = max(children, key=lambda c: c.data.metrics["bcubed_f"])
     assert tags["ik.sweep.best_run_id"] == best.info.run_id
     assert tags["ik.sweep.best_job"] == best.data.tags["ik.job.num"]
@@ -136,13 +136,15 @@ def test_each_job_run_holds_config_tags_metrics_and_files(sweep):
         assert metrics["rows_ok"] == (videos["status"] == "ok").sum() == len(videos) - 1
         assert metrics["rows_no_face"] == 1 and metrics["influencers"] == len(influencers)
         assert metrics["faces"] == videos.drop_duplicates("video_sha256")["faces_detected"].sum()
-        assert {f"contact_sheets/{safe_name(i)}.jpg" for i in influencers} == {
+        seen = {p for cell in videos["influencers"].dropna() for p in str(cell).split(";")}  # a second person too
+        assert set(influencers) <= seen
+        assert {f"contact_sheets/{safe_name(i)}.jpg" for i in seen} == {
             f for f in files if f.startswith("contact_sheets/")}
-        for influencer in influencers:
+        for influencer in seen:
             sheet = cv2.imread(str(run_dir / "contact_sheets" / f"{safe_name(influencer)}.jpg"))
             assert sheet.shape[0] % SHEET_TILE == 0 and sheet.shape[1] <= SHEET_COLUMNS * SHEET_TILE
     assert any(set(CLUSTER_SCORES) <= set(c.data.metrics) for c in children)  # eps=0.5 groups people
-    assert any("ik.note.cluster_scores" in c.data.tags for c in children)  # eps=0.3: every one alone
+    assert any("ik.note.cluster_scores" in c.data.tags for c in children)  # eps=0.05: every one alone
 
 
 def test_the_sweep_detects_each_video_once(sweep):
