@@ -15,7 +15,7 @@ from influencer_kit.sources import is_web_page
 
 CONTRACT_COLUMNS = ["row", "status", "error", "video_sha256", "duplicate_of", "frames_sampled",
                     "faces_detected", "influencer", "influencers"]
-EXTRA_COLUMNS = ["name", "source", "counted", "influencer_faces"]
+EXTRA_COLUMNS = ["name", "source", "counted", "influencer_faces", "false_faces"]
 
 
 def people_in_video(appearances: list[Appearance]) -> list[tuple[str, int, int]]:
@@ -32,9 +32,10 @@ def build_videos_table(sheet: Sheet, fetched: list[Fetched], analysed: dict[str,
                        appearances: list[Appearance]) -> pd.DataFrame:
     """Every input column unchanged, then the contract's columns, then `name` (the influencer's
     display name from the registry, or empty), `source` (which rule fetched the video), `counted`
-    (whether the row's performance counts toward its influencer's statistics) and
-    `influencer_faces` (detections of the main person). A video's main person is never one marked
-    not an influencer in the registry. A video's performance counts once, at its first row with a
+    (whether the row's performance counts toward its influencer's statistics), `influencer_faces`
+    (detections of the main person) and `false_faces` (detections dropped as no person:
+    `faces.people_only`). A video's main person is never one marked not an influencer in the
+    registry. A video's performance counts once, at its first row with a
     valid score; repeats of its bytes are not counted again."""
     by_video: dict[str, list[Appearance]] = defaultdict(list)
     for a in appearances:
@@ -45,7 +46,8 @@ def build_videos_table(sheet: Sheet, fetched: list[Fetched], analysed: dict[str,
     for row, got in zip(sheet.rows, fetched):
         record = {"row": row.row, "status": got.status, "error": got.error, "video_sha256": got.sha256 or "",
                   "duplicate_of": "", "frames_sampled": 0, "faces_detected": 0, "influencer": "",
-                  "influencers": "", "name": "", "source": got.source, "counted": False, "influencer_faces": 0}
+                  "influencers": "", "name": "", "source": got.source, "counted": False, "influencer_faces": 0,
+                  "false_faces": 0}
         if got.sha256:
             duplicate = got.sha256 in first_row
             first = first_row.setdefault(got.sha256, row.row)
@@ -68,7 +70,8 @@ def fill_from_faces(record: dict, url: str, path: Path | None, result: VideoFace
     if isinstance(result, str):
         record.update(status="decode_error", error=undecodable(url, path, result))
         return
-    record.update(frames_sampled=len(result.frame_indices), faces_detected=len(result.faces))
+    record.update(frames_sampled=len(result.frame_indices), faces_detected=len(result.faces),
+                  false_faces=result.false_faces)
     people = people_in_video(appearances)
     if not people:
         record.update(status="no_face", error=f"no face found in {len(result.frame_indices)} sampled frames")

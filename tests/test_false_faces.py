@@ -127,6 +127,7 @@ def test_no_false_face_becomes_an_influencer_and_a_small_second_person_is_found(
     result = pipeline.run(make_config(tmp_path, [f"data.path={sheet}", "tracking=none"]))
     artefact, small = result.videos.iloc[0], result.videos.iloc[1]
     assert artefact["status"] == "ok" and artefact["influencers"] == artefact["influencer"] != ""
+    assert artefact["false_faces"] == 1 and small["false_faces"] == 0  # the row says what was left out
     faces = result.faces[small["video_sha256"]].faces
     widest = {a.person: max(faces[i].box[2] for i in a.face_ids)
               for a in result.appearances if a.video == small["video_sha256"]}
