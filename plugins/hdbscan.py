@@ -2,7 +2,7 @@
 
 scikit-learn 1.9.1's own epsilon step crashes under NumPy 2.4 whenever a cluster that formed closer
 than epsilon sits inside another cluster (scikit-learn issue #33219: "TypeError: only 0-dimensional
-arrays can be converted to Python scalars"); real footage hits that at the default 0.6. So HDBSCAN
+arrays can be converted to Python scalars"); real footage hits that at an epsilon like 0.6. So HDBSCAN
 runs without epsilon and epsilon is applied afterwards with its meaning kept: clusters, and points,
 within `cluster_selection_epsilon` of each other in HDBSCAN's mutual-reachability distance are merged
 (DBSCAN* at epsilon joined with HDBSCAN's clusters, the idea of Malzer and Baum's HDBSCAN(eps)).
