@@ -38,9 +38,6 @@ class ClusterConfig(ComponentConfig):
     """Settings every clusterer shares."""
 
 
-SAME_PERSON = {"same_person": True}  # metadata of a clusterer option that is a same-person distance
-
-
 def same_person_option(help: str = "") -> Any:
     """A clusterer config field holding a distance under which two faces are one person; left at
     None, the core sets it to the embedder's own same-person distance (`Distance.threshold`), so
@@ -48,7 +45,12 @@ def same_person_option(help: str = "") -> Any:
 
         eps: Optional[float] = same_person_option()
     """
-    return field(default=None, metadata={**SAME_PERSON, "help": help})
+    return field(default=None, metadata={"same_person": True, "help": help})
+
+
+def is_same_person_option(option: Any) -> bool:
+    """Whether a config dataclass field was declared with `same_person_option`."""
+    return bool(option.metadata.get("same_person"))
 
 
 def or_default(value: float | None, same_person: float) -> float:

@@ -14,7 +14,7 @@ import pluggy
 from hydra.core.config_store import ConfigStore
 
 from influencer_kit import PROJECT, hookspecs
-from influencer_kit.components import CORE_CONFIGS, KINDS, Component, Distance
+from influencer_kit.components import CORE_CONFIGS, KINDS, Component, Distance, is_same_person_option
 from influencer_kit.errors import ComponentError, ConfigError
 
 
@@ -84,7 +84,7 @@ def factory_params(comp: Component, cfg: Mapping[str, Any], same_person: float |
     core = {f.name for f in dataclasses.fields(CORE_CONFIGS[comp.kind])}
     params = {k: v for k, v in dict(cfg).items() if k not in core}
     for f in dataclasses.fields(comp.config):
-        if f.metadata.get("same_person") and params.get(f.name) is None:
+        if is_same_person_option(f) and params.get(f.name) is None:
             if same_person is None:
                 raise ConfigError(f"{comp.kind}.{f.name} is not set and no embedder distance was given")
             params[f.name] = same_person
@@ -159,7 +159,7 @@ def describe() -> str:
             if k != kind:
                 continue
             opts = ", ".join(
-                f"{f.name}=" + ("(the embedder's same-person distance)" if f.metadata.get("same_person") else repr(f.default))
+                f"{f.name}=" + ("(the embedder's same-person distance)" if is_same_person_option(f) else repr(f.default))
                 for f in dataclasses.fields(comp.config) if f.name != "name"
             )
             weights = "weights present" if comp.weights_present() else "WEIGHTS MISSING"
