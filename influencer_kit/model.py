@@ -81,6 +81,12 @@ class Face:
     def area(self) -> int:
         return self.box[2] * self.box[3]
 
+    @property
+    def quality(self) -> float:
+        """How good a picture of the person this face is: the larger and surer, the better. The best
+        face of a track is embedded, and the best of a person shows them everywhere."""
+        return self.area * self.confidence
+
 
 @dataclass(kw_only=True)
 class FaceRecord(Face):
@@ -163,4 +169,3 @@ class Result:
     output_dir: Path
     timings: dict[str, float] = field(default_factory=dict)
     registry: RegistrySummary | None = None  # what the registry of known people did; None when off
-    closeness: pd.DataFrame | None = None  # per person: face_spread, nearest_influencer, nearest_distance

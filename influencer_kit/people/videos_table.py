@@ -112,6 +112,13 @@ def with_names(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     return table
 
 
+def with_faces_and_closeness(metrics: pd.DataFrame, faces: dict[str, str], closeness: pd.DataFrame) -> pd.DataFrame:
+    """PerformanceMetrics with each influencer's `representative_face` (its path in the output
+    folder), then how close they are to others (`face_spread`, `nearest_influencer`, `nearest_distance`)."""
+    table = metrics.assign(representative_face=metrics["influencer"].map(faces).fillna(""))
+    return table.merge(closeness, on="influencer", how="left")
+
+
 def ranking_input(sheet: Sheet, videos: pd.DataFrame, performance: list[float | None] | None = None) -> pd.DataFrame:
     """What the ranking stage needs per row: influencer, parsed performance (or, when given, the
     row's value in `performance`, e.g. normalised), counted, faces."""
