@@ -90,23 +90,51 @@ class Face:
 
 @dataclass(kw_only=True)
 class FaceRecord(Face):
-    """A face the faces stage kept: the detector's `Face`, the frame it is in, a JPEG of it (with a
-    margin), and its face track (faces of one track, followed from frame to frame, are one person)."""
+    """A face the faces stage kept: the detector's `Face`, the frame it is in and its face track
+    (faces of one track, followed from frame to frame, are one person). Its picture is a file
+    (`VideoFaces.crop_file`), never held in memory."""
 
     frame_index: int
-    crop_jpeg: bytes
     track: int = 0
 
 
 @dataclass
 class VideoFaces:
-    """Everything the per-video stage learns about one video; what the face cache stores."""
+    """Everything the per-video stage learns about one video that ranking and the tables need:
+    small, so a run holds one per video however long the spreadsheet. Its pictures (the sampled
+    frames, a crop of each face) are files in `images`, its face-cache entry."""
 
     frame_indices: list[int]
-    frames_jpeg: list[bytes]
     faces: list[FaceRecord] = field(default_factory=list)
     embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     false_faces: int = 0  # detections dropped as no person (`people_only`): not in `faces`
+    images: Path | None = None  # the folder of its JPEGs; None until the face cache stores them
+
+    def frame_file(self, index: int) -> Path:
+        """The JPEG of sampled frame `index` (a frame number in `frame_indices`)."""
+        return self._folder() / f"frame_{index:06d}.jpg"
+
+    def crop_file(self, i: int) -> Path:
+        """The JPEG of face `i` (an index into `faces`), with a margin around it."""
+        return self._folder() / f"face_{i:03d}.jpg"
+
+    def crop_jpeg(self, i: int) -> bytes:
+        return self.crop_file(i).read_bytes()
+
+    def _folder(self) -> Path:
+        if self.images is None:
+            raise ValueError("this video's pictures are not stored yet (FaceCache.put stores them)")
+        return self.images
+
+
+@dataclass
+class VideoPictures:
+    """The JPEGs the per-video task made of one video, on their way to the face cache, which
+    writes them to disk and keeps only the `VideoFaces`."""
+
+    found: VideoFaces
+    frames_jpeg: list[bytes]  # one per `found.frame_indices`
+    crops_jpeg: list[bytes]  # one per `found.faces`
 
 
 @dataclass

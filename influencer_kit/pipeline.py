@@ -10,15 +10,13 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from influencer_kit.acquire.download import FetchConfig
-from influencer_kit.acquire.fetch import fetch_all
 from influencer_kit.acquire.links import resolve_sheet
-from influencer_kit.execution.dispatch import analyse_all, check_executor
-from influencer_kit.execution.local import start_worker_server
+from influencer_kit.execution.dispatch import check_executor, fetch_and_analyse
 from influencer_kit.execution.task import FaceSettings
 from influencer_kit.inputs.demo import build_demo
 from influencer_kit.inputs.sheet import read_sheet
 from influencer_kit.model import Appearance, Fetched, RegistrySummary, Result, VideoFaces
-from influencer_kit.outputs.folders import first_rows, representative_paths
+from influencer_kit.outputs.folders import check_keep, first_rows, representative_paths
 from influencer_kit.outputs.tables import write_outputs
 from influencer_kit.people import close_calls
 from influencer_kit.people.grouping import cluster_appearances, group_within_video, identify, representative_faces
@@ -61,14 +59,12 @@ def run(cfg: DictConfig) -> Result:
         sheet = read_sheet(input_path(cfg, fetch_cfg), cfg.data.sheet, cfg.data.url_column,
                            cfg.data.performance_column, cfg.data.label_column)
         performance = ranking.normalised_performance(sheet, cfg.ranking)  # None unless ranking.normalize_by
-        check_executor(cfg.executor)  # executor=ray without Ray installed is refused before any work
+        check_keep(cfg.output)  # output.frames / output.faces
+        check_executor(cfg.executor)  # executor=ray without Ray installed is refused before any work (and
+        # executor=local starts its fork server, whose imports overlap the first downloads)
         same_person = manager.embedder_distance(cfg.embedder).threshold  # what distance settings left at null mean
         known = prepare_registry(cfg, same_person)  # a registry of another embedder is refused before any work
-        start_worker_server(cfg.executor)  # its imports overlap the downloads
-    with timed(timings, "download"):
-        fetched = fetch_all([(r.row, r.url) for r in sheet.rows], sheet.path.parent, cache_root,
-                            fetch_cfg, progress=progress)
-    with timed(timings, "faces"):
+    with timed(timings, "download and faces"):  # each video analysed as soon as it is in
         settings = FaceSettings(
             detector=OmegaConf.to_container(cfg.detector),
             embedder=OmegaConf.to_container(cfg.embedder),
@@ -76,8 +72,11 @@ def run(cfg: DictConfig) -> Result:
             faces_per_track=int(cfg.per_video.faces_per_track),
             early_stop=bool(cfg.per_video.early_stop),
             same_person_distance=or_default(cfg.per_video.same_person_distance, same_person),
+            keep_frames=cfg.output.frames != "none",
         )
-        analysed, cache = analyse_all(unique_videos(fetched), settings, cache_root, cfg.executor, progress)
+        streamed = fetch_and_analyse([(r.row, r.url) for r in sheet.rows], sheet.path.parent, cache_root,
+                                     fetch_cfg, settings, OmegaConf.to_container(cfg.executor), progress)
+        fetched, analysed, cache = streamed.fetched, streamed.analysed, streamed.cache
     with timed(timings, "people"):
         faces = {sha: r for sha, r in analysed.items() if isinstance(r, VideoFaces)}
         appearances, registry = find_people(fetched, faces, cfg, same_person, known)

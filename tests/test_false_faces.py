@@ -16,7 +16,7 @@ from influencer_kit.faces.cache import FaceCache
 from influencer_kit.faces.frames import VideoReader
 from influencer_kit.inputs.demo import astronaut, grace_hopper
 from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, write_video
-from influencer_kit.model import Face, VideoFaces
+from influencer_kit.model import Face, VideoFaces, VideoPictures
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.testing import build_default
 
@@ -107,7 +107,7 @@ def test_a_face_like_pattern_in_one_frame_only_is_no_person(tmp_path, models):
         [(_, frame)] = reader.read([ARTEFACT_FRAME])
     pattern = [f for f in detect(models[0], [frame], 480, 20, 0.9)[0] if f.box[0] >= RIGHT_PANEL]
     assert len(pattern) == 1 and pattern[0].confidence < SURE  # the detector does see it
-    found = analyse_video(str(path), *models, AnalysisRules())
+    found = analyse_video(str(path), *models, AnalysisRules()).found
     assert found.frame_indices == list(range(8)) and found.false_faces == 1
     assert [f.frame_index for f in found.faces] == list(range(8))  # Grace, in every frame
     assert all(f.box[0] < RIGHT_PANEL for f in found.faces) and {f.track for f in found.faces} == {0}
@@ -115,7 +115,7 @@ def test_a_face_like_pattern_in_one_frame_only_is_no_person(tmp_path, models):
 
 def test_the_false_face_count_survives_the_cache(tmp_path):
     cache = FaceCache(tmp_path, {"detector": "test"})
-    cache.put("ab" * 32, VideoFaces([0], [b"jpeg"], false_faces=3))
+    cache.put("ab" * 32, VideoPictures(VideoFaces([0], false_faces=3), [b"jpeg"], []))
     assert cache.get("ab" * 32).false_faces == 3
 
 

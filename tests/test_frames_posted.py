@@ -76,8 +76,9 @@ def test_a_sideways_phone_video_gives_upright_frames_where_its_face_is_found(mod
     stored = write_video(tmp_path / "stored.mp4", [cv2.rotate(f, cv2.ROTATE_90_COUNTERCLOCKWISE) for f in upright])
     phone = tmp_path / "phone.mp4"
     ffmpeg("-display_rotation", "-90", "-i", str(stored), "-c", "copy", str(phone))
-    found = analyse_video(str(phone), *models, AnalysisRules())
-    frame = cv2.imdecode(np.frombuffer(found.frames_jpeg[0], np.uint8), cv2.IMREAD_COLOR)
+    analysed = analyse_video(str(phone), *models, AnalysisRules())
+    found = analysed.found
+    frame = cv2.imdecode(np.frombuffer(analysed.frames_jpeg[0], np.uint8), cv2.IMREAD_COLOR)
     assert frame.shape[:2] == (640, 360)  # upright, as shown
     assert found.faces and all(f.box[3] > f.box[2] * 0.9 for f in found.faces)  # a face standing up
 
@@ -85,7 +86,7 @@ def test_a_sideways_phone_video_gives_upright_frames_where_its_face_is_found(mod
 def test_a_vertical_video_is_searched_at_its_full_width(models, tmp_path):
     frames = face_clip([grace_hopper()], 10, size=(1920, 1080), seed=3, scales=[0.12])
     assert downscale(frames[0], 480)[0].shape[:2] == (853, 480)
-    found = analyse_video(str(encode(tmp_path / "vertical.mp4", frames, 30)), *models, AnalysisRules())
+    found = analyse_video(str(encode(tmp_path / "vertical.mp4", frames, 30)), *models, AnalysisRules()).found
     assert found.faces and max(f.box[2] for f in found.faces) < 200  # a small face in a tall frame
 
 
@@ -177,7 +178,7 @@ def test_a_long_video_with_cuts_is_sampled_in_every_shot(cut_video):
 
 
 def test_the_main_person_in_a_short_shot_is_found(models, cut_video):
-    found = analyse_video(str(cut_video), *models, AnalysisRules())
+    found = analyse_video(str(cut_video), *models, AnalysisRules()).found
     assert {shot_of(f.frame_index) for f in found.faces} == {1, 3}  # both people, nothing in the backdrops
 
 

@@ -54,7 +54,7 @@ def test_rows_that_must_stay_together_do_and_rows_kept_apart_never_meet():
 
 
 def face(frame: int, track: int, x: int = 0) -> FaceRecord:
-    return FaceRecord(frame_index=frame, box=(x, 0, 50, 50), confidence=1.0, crop_jpeg=b"", track=track)
+    return FaceRecord(frame_index=frame, box=(x, 0, 50, 50), confidence=1.0, track=track)
 
 
 def test_within_a_video_two_faces_of_one_frame_are_two_people_and_a_track_is_one():

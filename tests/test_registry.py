@@ -275,18 +275,22 @@ def identify_in_process(path: str, key: str, start, seed: int) -> list[str]:
     rng = np.random.default_rng(seed)
     order = rng.permutation(6)
     appearances = [Appearance(f"v{i}", [0], centres[i % 3] + rng.normal(0, 0.01, 8), 1, 1) for i in order]
-    faces = {a.video: fake_faces(i) for a, i in zip(appearances, order)}
+    faces = {a.video: fake_faces(i, Path(path).parent / f"pictures{seed}") for a, i in zip(appearances, order)}
     start.wait()
     clusterer = manager.build("cluster", {"name": "dbscan", "eps": 0.6, "min_samples": 1})
     KnownPeople(Path(path), key, MatchRule()).identify(appearances, faces, clusterer)
     return [a.person for a in sorted(appearances, key=lambda a: a.video)]
 
 
-def fake_faces(i: int):
+def fake_faces(i: int, folder: Path):
+    """A video of one face, its crop (bytes standing in for a JPEG) in a folder of its own."""
     from influencer_kit.model import FaceRecord, VideoFaces
 
-    return VideoFaces([0], [b""], [FaceRecord(box=(i, 0, 10, 10), confidence=1.0, frame_index=0,
-                                                    crop_jpeg=b"jpeg")], np.zeros((1, 8), np.float32))
+    video = VideoFaces([0], [FaceRecord(box=(i, 0, 10, 10), confidence=1.0, frame_index=0)],
+                       np.zeros((1, 8), np.float32), images=folder / str(i))
+    video.images.mkdir(parents=True, exist_ok=True)
+    video.crop_file(0).write_bytes(b"jpeg")
+    return video
 
 
 def test_many_processes_identifying_at_once_agree(tmp_path):

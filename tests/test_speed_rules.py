@@ -139,10 +139,10 @@ def test_mtcnn_batch_path_finds_what_detect_faces_finds(shared_faces):
 def test_a_steady_face_is_read_in_four_frames_and_embedded_once(models, shared_faces, tmp_path):
     photo = load_rgb(shared_faces / "people" / "biden" / "biden.jpg")
     path = write_video(tmp_path / "steady.mp4", face_clip([photo], 40, seed=3))
-    found = analyse_video(str(path), *models, AnalysisRules())
+    found = analyse_video(str(path), *models, AnalysisRules()).found
     assert len(found.frame_indices) == 4 and len(found.faces) == 4
     assert len(np.unique(found.embeddings, axis=0)) == 1
-    every = analyse_video(str(path), *models, AnalysisRules(early_stop=False, faces_per_track=0))
+    every = analyse_video(str(path), *models, AnalysisRules(early_stop=False, faces_per_track=0)).found
     assert len(every.frame_indices) == 8 and len(np.unique(every.embeddings, axis=0)) == 8
     same_person = np.linalg.norm(every.embeddings - found.embeddings[0], axis=1)
     assert same_person.max() < 0.4  # the one embedding stands for every face of the track
@@ -150,7 +150,7 @@ def test_a_steady_face_is_read_in_four_frames_and_embedded_once(models, shared_f
 
 def test_a_video_with_nobody_reads_the_whole_plan(models, tmp_path):
     path = write_video(tmp_path / "nobody.mp4", blank_clip(40, seed=5))
-    found = analyse_video(str(path), *models, AnalysisRules())
+    found = analyse_video(str(path), *models, AnalysisRules()).found
     assert len(found.frame_indices) == 8 and not found.faces and found.embeddings.shape == (0, 0)
 
 

@@ -280,14 +280,13 @@ def test_the_optuna_example_tunes_eps(tmp_path, small_data):
 WRITER = textwrap.dedent("""
     import sys, cv2, numpy as np
     from influencer_kit.faces.cache import FaceCache
-    from influencer_kit.faces.analyse import FaceRecord, VideoFaces
+    from influencer_kit.model import FaceRecord, VideoFaces, VideoPictures
 
     rng = np.random.default_rng(0)
     jpegs = [cv2.imencode(".jpg", rng.integers(0, 255, (480, 640, 3), dtype=np.uint8))[1].tobytes()
              for _ in range(20)]
-    records = [FaceRecord(box=(i, i, 40, 40), confidence=0.99, frame_index=i, crop_jpeg=jpeg)
-               for i, jpeg in enumerate(jpegs)]
-    faces = VideoFaces(list(range(20)), jpegs, records, rng.normal(size=(20, 128)))
+    records = [FaceRecord(box=(i, i, 40, 40), confidence=0.99, frame_index=i) for i in range(20)]
+    faces = VideoPictures(VideoFaces(list(range(20)), records, rng.normal(size=(20, 128))), jpegs, jpegs)
     cache = FaceCache(sys.argv[1], {"detector": "test"})
     for n in range(int(sys.argv[2])):
         cache.put(f"{n:064x}", faces)
@@ -304,9 +303,9 @@ def assert_entries_whole(root: Path, n: int) -> FaceCache:
     for i in range(n):
         got = cache.get(f"{i:064x}")
         if got is not None:
-            assert len(got.frames_jpeg) == len(got.faces) == len(got.embeddings) == 20
-            assert all(cv2.imdecode(np.frombuffer(f.crop_jpeg, np.uint8), cv2.IMREAD_COLOR) is not None
-                       for f in got.faces)
+            assert len(got.frame_indices) == len(got.faces) == len(got.embeddings) == 20
+            assert all(cv2.imread(str(got.frame_file(i))) is not None for i in got.frame_indices)
+            assert all(cv2.imread(str(got.crop_file(i))) is not None for i in range(len(got.faces)))
     return cache
 
 
@@ -338,5 +337,7 @@ def test_a_killed_job_leaves_no_half_written_entry(tmp_path):
     stored = cache.computed()
     assert 1 <= len(stored) < 50
     missing = next(f"{i:064x}" for i in range(50) if cache.get(f"{i:064x}") is None)
-    cache.put(missing, cache.get(stored[0]))
+    stored_faces = cache.get(stored[0])
+    pictures = [path.read_bytes() for path in map(stored_faces.frame_file, stored_faces.frame_indices)]
+    cache.put(missing, VideoPictures(stored_faces, pictures, pictures))
     assert cache.get(missing) is not None

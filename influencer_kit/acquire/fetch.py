@@ -49,8 +49,52 @@ def fetch(
     return fetch_local(row, given, resolve_path(text, base_dir), "local", cache_dir)
 
 
+Reference = object  # what identifies a video reference: its text, or (row,) for a cell that is not text
+
+
+def reference(row: int, url: Any) -> Reference:
+    """The same text in several rows is one reference, fetched once; a non-text cell stands alone."""
+    return url if isinstance(url, str) else (row,)
+
+
+class Downloads:
+    """Downloads running in `cfg.workers` threads, one per distinct reference; `close` starts no
+    further one (those under way end by their timeouts)."""
+
+    def __init__(self, base_dir: Path, cache_dir: Path, cfg: FetchConfig | Mapping[str, Any]) -> None:
+        self.base_dir, self.cache_dir, self.cfg = base_dir, cache_dir, FetchConfig.of(cfg)
+        self.sessions = _ThreadSessions()
+        self.pool = ThreadPoolExecutor(max_workers=max(1, self.cfg.workers), thread_name_prefix="ik-download")
+
+    def start(self, items: list[tuple[int, Any]]) -> dict[Reference, Future[Fetched]]:
+        """Start fetching every distinct reference of (row, url), for its first row, in row order."""
+        futures: dict[Reference, Future[Fetched]] = {}
+        for row, url in items:
+            key = reference(row, url)
+            if key not in futures:
+                futures[key] = self.pool.submit(self._one, row, url)
+        return futures
+
+    def _one(self, row: int, url: Any) -> Fetched:
+        return fetch(row, url, self.base_dir, self.cache_dir, self.cfg, self.sessions.get())
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        self.sessions.close()
+
+
+def for_every_row(items: list[tuple[int, Any]], firsts: Mapping[Reference, Fetched]) -> list[Fetched]:
+    """Each row's outcome, in input order, from the outcome of its reference's first row (`downloaded`
+    only for that row)."""
+    out = []
+    for row, url in items:
+        first = firsts[reference(row, url)]
+        out.append(replace(first, row=row, downloaded=first.downloaded and first.row == row))
+    return out
+
+
 def fetch_all(
-    items: list[tuple[int, str]],
+    items: list[tuple[int, Any]],
     base_dir: Path,
     cache_dir: Path,
     cfg: FetchConfig | Mapping[str, Any],
@@ -58,31 +102,15 @@ def fetch_all(
 ) -> list[Fetched]:
     """Fetch every (row, url) with ``cfg.workers`` threads; results are in the input order.
     A URL given in several rows is fetched once, for its first row, and shared with the others."""
-    cfg = FetchConfig.of(cfg)
-    sessions = _ThreadSessions()
-    keys = [url if isinstance(url, str) else (row,) for row, url in items]  # a non-text cell stands alone
-
-    def one(row: int, url: str) -> Fetched:
-        return fetch(row, url, base_dir, cache_dir, cfg, sessions.get())
-
+    downloads = Downloads(base_dir, cache_dir, cfg)
     try:
-        with ThreadPoolExecutor(max_workers=max(1, cfg.workers)) as pool:
-            futures: dict[object, Future[Fetched]] = {}
-            for key, (row, url) in zip(keys, items):
-                if key not in futures:
-                    futures[key] = pool.submit(one, row, url)
-            done = as_completed(futures.values())
-            try:
-                for _ in tqdm(done, total=len(futures), desc="downloading", unit="video", disable=not progress):
-                    pass
-            except BaseException:  # Ctrl-C: start no further download; those under way end by their timeouts
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            firsts = [futures[key].result() for key in keys]
-            return [replace(first, row=row, downloaded=first.downloaded and first.row == row)
-                    for first, (row, _) in zip(firsts, items)]
-    finally:
-        sessions.close()
+        futures = downloads.start(items)
+        for _ in tqdm(as_completed(futures.values()), total=len(futures), desc="downloading", unit="video",
+                      disable=not progress):
+            pass
+        return for_every_row(items, {key: future.result() for key, future in futures.items()})
+    finally:  # Ctrl-C included: start no further download
+        downloads.close()
 
 
 class _ThreadSessions:

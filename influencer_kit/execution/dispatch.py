@@ -1,68 +1,140 @@
-"""Running the per-video work (task.py) over many videos, with the face cache: videos already in the
-cache are never sent out, and no model is loaded when every video is cached. `executor=local` runs
-them in a process pool here (local.py), `executor=ray` as Ray actors (ray_cluster.py), one video in
-this process when there is one worker; the cache stays with this process."""
+"""Downloads and analysis as one stream: a video is looked up in the face cache as soon as its
+download ends and, when new, sent to the executor while the other downloads go on. Downloads keep
+their own concurrency (`fetch.workers` threads), analysis its own (the executor's `capacity`); the
+videos between the two wait as paths in the download cache, so memory stays flat. Each result is
+stored in the face cache as it comes (so a killed run resumes from there), and only its small
+`VideoFaces` stays in memory. The same bytes in several rows are analysed once, whichever row's
+download ends first; no model is loaded when every video is cached."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import queue
+from collections import deque
+from collections.abc import Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from omegaconf import DictConfig
 from tqdm import tqdm
 
-from influencer_kit.errors import ConfigError
-from influencer_kit.execution.local import analyse_locally
-from influencer_kit.execution.ray_cluster import analyse_on_ray, require_ray
-from influencer_kit.execution.task import FaceSettings, analyse_one, tensorflow_environment
+from influencer_kit.acquire.download import FetchConfig
+from influencer_kit.acquire.fetch import Downloads, Reference, for_every_row
+from influencer_kit.execution.task import FaceSettings
 from influencer_kit.faces.cache import FaceCache
-from influencer_kit.model import VideoFaces
+from influencer_kit.model import Fetched, VideoFaces, VideoPictures
+from influencer_kit.plugin.executors import Analyser, get_executor
 
 log = logging.getLogger(__name__)
 
 
-def check_executor(executor: DictConfig) -> None:
-    """Refuse, before any work, an executor that cannot run here (Ray not installed, for one)."""
-    if executor.name == "ray":
-        require_ray()
-    elif executor.name != "local":
-        raise ConfigError(f"executor.name={executor.name!r} is not an executor: use executor=local or executor=ray")
+def check_executor(executor: Mapping[str, Any]) -> None:
+    """Refuse, before any work, an executor that is not installed or cannot run here (Ray not
+    installed, for one), and start what it may start early (`Executor.warm_up`)."""
+    chosen = get_executor(str(executor["name"]))
+    chosen.check(executor)
+    chosen.warm_up(executor)
 
 
-def analyse_all(videos: dict[str, Path], settings: FaceSettings, cache_root: Path, executor: DictConfig,
-                progress: bool = True) -> tuple[dict[str, VideoFaces | str], FaceCache]:
-    """Faces for every video (keyed by sha256), from the cache or computed by `executor` and then
-    cached. Decode failures come back as their message and are not cached."""
-    cache = FaceCache(cache_root, settings.key_fields())
-    results: dict[str, VideoFaces | str] = {}
-    todo: dict[str, Path] = {}
-    for sha, path in videos.items():
-        cached = cache.get(sha)
-        if cached is None:
-            todo[sha] = path
+@dataclass
+class Streamed:
+    """What the stream produced: every row's download and every distinct video's faces (or why it
+    could not be analysed), and the face cache they are stored in."""
+
+    fetched: list[Fetched]
+    analysed: dict[str, VideoFaces | str]
+    cache: FaceCache
+    cached: int = 0  # videos found in the face cache
+    computed: list[str] = field(default_factory=list)  # sha256 of the videos analysed here, in order
+
+
+def fetch_and_analyse(items: list[tuple[int, Any]], base_dir: Path, cache_root: Path,
+                      fetch_cfg: FetchConfig, settings: FaceSettings, executor: Mapping[str, Any],
+                      progress: bool = True) -> Streamed:
+    """Download every (row, url) and analyse every distinct video, overlapping the two."""
+    stream = _Stream(FaceCache(cache_root, settings.key_fields()), settings, executor, progress)
+    downloads = Downloads(base_dir, cache_root, fetch_cfg)
+    try:
+        futures = downloads.start(items)
+        firsts = stream.run(futures)
+    finally:  # Ctrl-C included: no further download or video starts; what is stored stays
+        downloads.close()
+        stream.close()
+    log.info("faces: %d video(s) cached, %d analysed", stream.result.cached, len(stream.result.computed))
+    stream.result.fetched = for_every_row(items, firsts)
+    return stream.result
+
+
+class _Stream:
+    """The loop that reacts to each download and each analysis as it ends (`run`)."""
+
+    def __init__(self, cache: FaceCache, settings: FaceSettings, executor: Mapping[str, Any], progress: bool) -> None:
+        self.settings, self.executor = settings, executor
+        self.result = Streamed([], {}, cache)
+        self.events: queue.SimpleQueue = queue.SimpleQueue()  # (reference or sha256, future) as each ends
+        self.seen: set[str] = set()  # every video (sha256) downloaded so far
+        self.waiting: deque[tuple[str, Path]] = deque()  # new videos not sent yet
+        self.in_flight: dict[Future, str] = {}
+        self.analyser: Analyser | None = None  # started with the first video to analyse
+        self.downloading = tqdm(desc="downloading", unit="video", disable=not progress, position=0)
+        self.analysing = tqdm(desc="analysing  ", unit="video", total=0, disable=not progress, position=1)
+
+    def run(self, downloads: dict[Reference, Future[Fetched]]) -> dict[Reference, Fetched]:
+        """Every reference's outcome, once every download and every new video's analysis ended."""
+        self.downloading.reset(total=len(downloads))
+        self.workers = max(1, min(int(self.executor["workers"]), len(downloads)))  # never more than videos
+        for key, future in downloads.items():
+            future.add_done_callback(lambda f, key=key: self.events.put((key, f)))
+        firsts: dict[Reference, Fetched] = {}
+        while len(firsts) < len(downloads) or self.waiting or self.in_flight:
+            key, future = self.events.get()
+            if future in self.in_flight:
+                self._analysed(self.in_flight.pop(future), future)
+            else:
+                firsts[key] = future.result()  # fetch never raises for a bad row
+                self.downloading.update()
+                self._downloaded(firsts[key])
+            self._send()
+        return firsts
+
+    def _downloaded(self, fetched: Fetched) -> None:
+        """A new video (by its bytes) is taken from the face cache, or queued for analysis."""
+        sha = fetched.sha256
+        if not sha or sha in self.seen:
+            return
+        self.seen.add(sha)
+        cached = self.result.cache.get(sha, frames=self.settings.keep_frames)
+        if cached is not None:
+            self.result.analysed[sha] = cached
+            self.result.cached += 1
+            return
+        self.waiting.append((sha, fetched.path))
+        self.analysing.total += 1
+        self.analysing.refresh()
+
+    def _send(self) -> None:
+        """Send waiting videos while the executor has room."""
+        while self.waiting and (self.analyser is None or len(self.in_flight) < self.analyser.capacity):
+            if self.analyser is None:
+                self.analyser = get_executor(str(self.executor["name"])).start(self.settings, self.executor,
+                                                                               self.workers)
+            sha, path = self.waiting.popleft()
+            future = self.analyser.submit(path)
+            self.in_flight[future] = sha
+            future.add_done_callback(lambda f: self.events.put((None, f)))
+
+    def _analysed(self, sha: str, future: Future) -> None:
+        """Store a result in the face cache as it comes; keep only its `VideoFaces` (or its error)."""
+        outcome = self.analyser.outcome(future)
+        if isinstance(outcome, VideoPictures):
+            self.result.analysed[sha] = self.result.cache.put(sha, outcome)
+            self.result.computed.append(sha)
         else:
-            results[sha] = cached
-    log.info("faces: %d video(s) cached, %d to analyse", len(results), len(todo))
-    with tqdm(total=len(todo), desc="analysing videos", unit="video", disable=not progress or not todo) as bar:
-        for sha, result in _analysed(todo, settings, executor):
-            if isinstance(result, VideoFaces):
-                cache.put(sha, result)
-            results[sha] = result
-            bar.update()
-    return results, cache
+            self.result.analysed[sha] = outcome
+        self.analysing.update()
 
-
-def _analysed(todo: dict[str, Path], settings: FaceSettings,
-              executor: DictConfig) -> Iterator[tuple[str, VideoFaces | str]]:
-    """(sha256, faces or error) for every video in `todo`, by the executor the config names."""
-    if not todo:
-        return
-    workers = max(1, min(int(executor.workers), len(todo)))
-    if executor.name == "ray":
-        yield from analyse_on_ray(todo, settings, executor, workers)
-    elif workers == 1:
-        tensorflow_environment()
-        for sha, path in todo.items():
-            yield sha, analyse_one(str(path), settings)
-    else:
-        yield from analyse_locally(todo, settings, executor, workers)
+    def close(self) -> None:
+        if self.analyser is not None:
+            self.analyser.close()
+        self.downloading.close()
+        self.analysing.close()

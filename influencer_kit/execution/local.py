@@ -8,23 +8,23 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
-from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-
-from omegaconf import DictConfig
+from typing import Any
 
 from influencer_kit.errors import ConfigError
-from influencer_kit.execution.task import ONE_THREAD_ENV, FaceSettings, analyse_one, worker_environment
-from influencer_kit.model import VideoFaces
+from influencer_kit.execution.task import (ONE_THREAD_ENV, FaceSettings, analyse_one, tensorflow_environment,
+                                           worker_environment)
+from influencer_kit.model import VideoPictures
 
 
-def start_worker_server(executor: DictConfig) -> None:
+def start_worker_server(executor: Mapping[str, Any]) -> None:
     """Start, in the background, the server process that `executor=local` workers fork from (it
     imports the libraries they share once: worker_preload.py), so that it is ready by the time the
-    videos are downloaded. Nothing to do for other executors, for one worker, or when it runs."""
-    if executor.name != "local" or int(executor.workers) < 2:
+    first videos are downloaded. Nothing to do for one worker, or when it runs."""
+    if int(executor["workers"]) < 2:
         return
     _pool_context()
     with _environment(ONE_THREAD_ENV):  # the server's, for its numpy; workers set their own limits
@@ -62,26 +62,44 @@ def _worker_start() -> None:
     worker_environment(1)
 
 
-def analyse_locally(todo: dict[str, Path], settings: FaceSettings, executor: DictConfig,
-                    workers: int) -> Iterator[tuple[str, VideoFaces | str]]:
-    """(sha256, faces or error) for every video in `todo`, in the order they finish, computed by
-    `workers` processes."""
-    start_worker_server(executor)
-    with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_start) as pool:
-        futures = {pool.submit(analyse_one, str(path), settings): sha for sha, path in todo.items()}
+class LocalPool:
+    """`executor=local` with 2+ workers: a process pool of `workers` processes, two videos queued
+    per worker so that none waits for the next."""
+
+    def __init__(self, settings: FaceSettings, config: Mapping[str, Any], workers: int) -> None:
+        start_worker_server(config)
+        self.settings = settings
+        self.capacity = 2 * workers
+        self.pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_start)
+
+    def submit(self, path: Path) -> Future:
+        return self.pool.submit(analyse_one, str(path), self.settings)
+
+    def outcome(self, future: Future) -> VideoPictures | str:
+        """A worker's result, or why the worker failed (a crashed worker process, for one)."""
         try:
-            for future in as_completed(futures):
-                yield futures[future], _outcome(future)
-        except BaseException:  # Ctrl-C or a kill: start no further video, keep what is stored
-            pool.shutdown(wait=False, cancel_futures=True)
+            return future.result()
+        except ConfigError:
             raise
+        except Exception as err:
+            return f"the worker analysing it stopped: {type(err).__name__}: {err}"
+
+    def close(self) -> None:
+        """Start no further video; one under way is abandoned (its result was not stored)."""
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _outcome(future: Future) -> VideoFaces | str:
-    """A worker's result, or why the worker failed (a crashed worker process, for one)."""
-    try:
-        return future.result()
-    except ConfigError:
-        raise
-    except Exception as err:
-        return f"the worker analysing it stopped: {type(err).__name__}: {err}"
+class InProcess(LocalPool):
+    """`executor=local` with one worker: the videos one at a time in a thread of this process (no
+    process to start, the models load here once), while the downloads go on in other threads."""
+
+    def __init__(self, settings: FaceSettings, config: Mapping[str, Any], workers: int) -> None:
+        tensorflow_environment()
+        self.settings = settings
+        self.capacity = 2
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="ik-analyse")
+
+
+def start_local(settings: FaceSettings, config: Mapping[str, Any], workers: int) -> LocalPool:
+    """The running `executor=local`: in this process for one worker, else a process pool."""
+    return (InProcess if workers == 1 else LocalPool)(settings, config, workers)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from influencer_kit.errors import ConfigError
 from influencer_kit.faces.analyse import AnalysisRules, analyse_video
 from influencer_kit.faces.frames import DecodeError
-from influencer_kit.model import VideoFaces
+from influencer_kit.model import VideoPictures
 from influencer_kit.plugin import manager
 from influencer_kit.quiet import native_chatter_filtered
 
@@ -26,6 +26,7 @@ class FaceSettings:
     faces_per_track: int = AnalysisRules.faces_per_track  # the rules of faces.py
     early_stop: bool = AnalysisRules.early_stop
     same_person_distance: float = AnalysisRules.same_person_distance
+    keep_frames: bool = True  # JPEGs of the sampled frames (output.frames); not part of the cache key
 
     def key_fields(self) -> dict:
         return {"detector": self.detector, "embedder": self.embedder, "frames_per_video": self.frames_per_video,
@@ -81,13 +82,13 @@ def worker_environment(threads: int) -> None:
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
 
-def analyse_one(path: str, settings: FaceSettings) -> VideoFaces | str:
+def analyse_one(path: str, settings: FaceSettings) -> VideoPictures | str:
     """The faces of one video, or why it could not be analysed (a decode error, for one).
     A model that cannot load, or a detector or embedder that fails (`ConfigError`, `ComponentError`),
     stops the run: it is the component's fault, not the video's."""
     _Models.load(settings)
     try:
-        return analyse_video(path, _Models.detector, _Models.embedder, settings.rules())
+        return analyse_video(path, _Models.detector, _Models.embedder, settings.rules(), settings.keep_frames)
     except DecodeError as err:
         return str(err)
     except ConfigError:  # a component that fails (`ComponentError`) stops the run, naming it

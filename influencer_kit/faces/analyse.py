@@ -27,7 +27,7 @@ import numpy as np
 
 from influencer_kit.faces.frames import DecodeError, VideoReader
 from influencer_kit.faces.shots import sample_plan
-from influencer_kit.model import Face, FaceRecord, VideoFaces
+from influencer_kit.model import Face, FaceRecord, VideoFaces, VideoPictures
 from influencer_kit.plugin.components import Detector, Embedder
 
 MIN_FRAMES_BEFORE_STOP = 4  # never stop early with fewer frames read than this
@@ -290,9 +290,11 @@ def embed_faces(embedder: Embedder, frames: list[np.ndarray], seen: list[Sightin
     return out
 
 
-def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: AnalysisRules) -> VideoFaces:
+def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: AnalysisRules,
+                  keep_frames: bool = True) -> VideoPictures:
     """Sample frames (early stop), detect faces, link them into tracks, drop false faces
     (`people_only`) and embed the best faces of each track (all of a track whose picks disagree).
+    The result carries a JPEG of each face and, when `keep_frames`, of each sampled frame.
     Raises `frames.DecodeError`."""
     with VideoReader(path) as reader:
         indices, frames, per_frame = detect_sampled(reader, detector, rules)
@@ -306,15 +308,15 @@ def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: Anal
     unsure = disagreeing_tracks(track_of_face, embedded, rules.same_person_distance)
     rest = [i for i, t in enumerate(track_of_face) if t in unsure and i not in embedded]
     embedded.update(embed_faces(embedder, frames, seen, rest))
-    return VideoFaces(
+    faces = VideoFaces(
         frame_indices=indices,
-        frames_jpeg=[encode_jpeg(f, 85) for f in frames],
-        faces=[FaceRecord(box=s.face.box, confidence=s.face.confidence, frame_index=indices[s.position],
-                          crop_jpeg=encode_jpeg(crop(frames[s.position], s.face.box)), track=track)
+        faces=[FaceRecord(box=s.face.box, confidence=s.face.confidence, frame_index=indices[s.position], track=track)
                for s, track in zip(seen, track_of_face)],
         embeddings=track_filled(track_of_face, [s.position for s in seen], embedded),
         false_faces=false_faces,
     )
+    return VideoPictures(faces, [encode_jpeg(f, 85) for f in frames] if keep_frames else [],
+                         [encode_jpeg(crop(frames[s.position], s.face.box)) for s in seen])
 
 
 def track_filled(track_of_face: list[int], frame_of_face: list[int], embedded: dict[int, np.ndarray]) -> np.ndarray:

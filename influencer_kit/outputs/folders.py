@@ -1,12 +1,20 @@
-"""The output folders: every sampled frame (`extracted_frames_videos/`), every face
+"""The output folders: the sampled frames (`extracted_frames_videos/`), the faces
 (`detected_faces_videos/`) and each person's faces (`face_clusters/<influencer>/`), named by the
-first row of their video so that a file tells where it comes from."""
+first row of their video so that a file tells where it comes from. The pictures are files in the
+face cache (each video's as it was analysed); they are placed here, never read into memory.
+`output.frames` and `output.faces` say which are kept (`write_face_folders`)."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
+
+from influencer_kit.errors import ConfigError
 from influencer_kit.model import Appearance, FaceRecord, Result, VideoFaces
 from influencer_kit.people.grouping import best_face
 
@@ -47,22 +55,62 @@ def representative_paths(representatives: dict[str, Appearance], faces: dict[str
     return paths
 
 
-def write_face_folders(result: Result, out: Path) -> None:
-    """Frames, per-video faces and per-person faces, each folder replaced whole."""
+KEEP = ("all", "influencer", "none")  # output.frames and output.faces
+
+
+def check_keep(output: Mapping[str, Any]) -> None:
+    """Refuse, before any work, an `output.frames` or `output.faces` that is not one of `KEEP`."""
+    for key in ("frames", "faces"):
+        if output.get(key, "all") not in KEEP:
+            raise ConfigError(f"output.{key}={output.get(key)!r} is not allowed: use one of {', '.join(KEEP)}")
+
+
+def write_face_folders(result: Result, out: Path, frames: str = "all", faces: str = "all") -> None:
+    """Frames, per-video faces and per-person faces, each folder replaced whole, the files taken
+    from the face cache one by one (linked when it is on the same disk). `frames`: every sampled
+    frame (`all`), those showing the video's influencer (`influencer`) or none. `faces`: every
+    face (`all`), those of each video's influencer (`influencer`), or none; `face_clusters/` always
+    holds each person's representative face, which the tables and the report show."""
     frames_dir, faces_dir, clusters_dir = (out / name for name in (FRAMES, FACES, CLUSTERS))
     for folder in (frames_dir, faces_dir, clusters_dir):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
     first_row = first_rows(result.videos)
+    main = main_appearances(result)
+    main_ids = {id(a) for found in main.values() for a in found}
     for sha, video in result.faces.items():
         tag = f"row{first_row[sha]:04d}"
-        for index, jpeg in zip(video.frame_indices, video.frames_jpeg):
-            (frames_dir / f"{tag}_frame{index:06d}.jpg").write_bytes(jpeg)
+        main_faces = {i for a in main.get(sha, []) for i in a.face_ids}
+        shown = {video.faces[i].frame_index for i in main_faces}
+        for index in video.frame_indices:
+            if frames == "all" or (frames == "influencer" and index in shown):
+                place(video.frame_file(index), frames_dir / f"{tag}_frame{index:06d}.jpg")
         for i, face in enumerate(video.faces):
-            (faces_dir / face_file(first_row[sha], face, i)).write_bytes(face.crop_jpeg)
+            if faces == "all" or (faces == "influencer" and i in main_faces):
+                place(video.crop_file(i), faces_dir / face_file(first_row[sha], face, i))
+    representative = set(result.metrics.get("representative_face", pd.Series(dtype=object)).dropna())
     for appearance in result.appearances:
         video = result.faces[appearance.video]
         for i in appearance.face_ids:
-            path = out / cluster_face_path(appearance.person, first_row[appearance.video], video.faces[i], i)
-            path.parent.mkdir(exist_ok=True)
-            path.write_bytes(video.faces[i].crop_jpeg)
+            path = cluster_face_path(appearance.person, first_row[appearance.video], video.faces[i], i)
+            if faces == "all" or path in representative or (faces == "influencer" and id(appearance) in main_ids):
+                (out / path).parent.mkdir(exist_ok=True)
+                place(video.crop_file(i), out / path)
+
+
+def main_appearances(result: Result) -> dict[str, list[Appearance]]:
+    """Per video (sha256), the appearances of its influencer (the `influencer` of its rows)."""
+    influencer = dict(zip(result.videos["video_sha256"], result.videos["influencer"]))
+    main: dict[str, list[Appearance]] = {}
+    for appearance in result.appearances:
+        if appearance.person and influencer.get(appearance.video) == appearance.person:
+            main.setdefault(appearance.video, []).append(appearance)
+    return main
+
+
+def place(source: Path, target: Path) -> None:
+    """`target` with the bytes of `source`: a hard link when both are on one disk, else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)

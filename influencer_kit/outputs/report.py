@@ -23,7 +23,7 @@ from influencer_kit import __version__
 
 from influencer_kit.ranking import ranking
 from influencer_kit.atomic import write_atomic
-from influencer_kit.model import FaceRecord, Result
+from influencer_kit.model import Result
 from influencer_kit.acquire.download import resolve_path
 from influencer_kit.people.grouping import best_face
 from influencer_kit.outputs.tradeoff_chart import FONT, GRID, INK, MUTED, tradeoff_svg
@@ -167,15 +167,16 @@ class ReportData:
         self.urls = ["" if _missing(u) else str(u) for u in videos[url_column]]
         self.first_row = videos.loc[videos["video_sha256"] != ""].drop_duplicates("video_sha256") \
             .set_index("video_sha256")["row"].to_dict()
-        best: dict[str, dict[str, FaceRecord]] = defaultdict(dict)  # person -> video -> best face
+        best: dict[str, dict[str, int]] = defaultdict(dict)  # person -> video -> its best face's index
         for appearance in result.appearances:
             video = result.faces[appearance.video]
-            face = video.faces[best_face(appearance, video)]
+            face = best_face(appearance, video)
             kept = best[appearance.person].get(appearance.video)
-            if kept is None or face.quality > kept.quality:  # one person, several groups in one video
+            if kept is None or video.faces[face].quality > video.faces[kept].quality:  # one person, several groups
                 best[appearance.person][appearance.video] = face
-        self.crops = {person: sorted((int(self.first_row[video]), face.crop_jpeg) for video, face in by_video.items())
-                      for person, by_video in best.items()}  # person -> (first row of the video, crop)
+        self.crops = {person: sorted((int(self.first_row[video]), face) for video, face in by_video.items())
+                      for person, by_video in best.items()}  # person -> (first row of the video, face index)
+        self.row_video = {int(row): video for video, row in self.first_row.items()}
         self.closeness = result.metrics.set_index("influencer")  # face_spread, nearest_influencer, nearest_distance
         self.carded = set(result.metrics["influencer"])  # people with a card
         self.portraits = {
@@ -192,8 +193,10 @@ class ReportData:
         return f'<a href="#card-{esc(person)}">{esc(person)}</a>' if person in self.carded else esc(person)
 
     def strip(self, person: str) -> list[tuple[int, bytes]]:
-        """One crop per video the person is in, in row order, at most `STRIP_MAX`."""
-        return self.crops.get(person, [])[:STRIP_MAX]
+        """One crop per video the person is in, in row order, at most `STRIP_MAX` (read from the
+        face cache as the card is written)."""
+        return [(row, self.result.faces[self.row_video[row]].crop_jpeg(face))
+                for row, face in self.crops.get(person, [])[:STRIP_MAX]]
 
     def rows_of(self, person: str) -> pd.DataFrame:
         """Rows whose main person is `person`."""

@@ -167,7 +167,8 @@ def write_outputs(result: Result, cfg) -> None:
     """Everything the contract promises in `output.dir`."""
     out = result.output_dir
     out.mkdir(parents=True, exist_ok=True)
-    write_face_folders(result, out)
+    keep = getattr(cfg, "output", None) or {}
+    write_face_folders(result, out, keep.get("frames", "all"), keep.get("faces", "all"))
     videos, metrics, ranked = result.videos, result.metrics, result.ranked
     representative = metrics.set_index("influencer")["representative_face"]
     url_column = result.sheet.url_column

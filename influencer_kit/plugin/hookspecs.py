@@ -17,3 +17,14 @@ def ik_components() -> list:
     keyword arguments, and a config dataclass (a subclass of `ComponentConfig`) whose defaults are
     the component's defaults. The core stores that dataclass in Hydra's ConfigStore under the kind.
     """
+
+
+@hookspec
+def ik_executors() -> list:
+    """Return the executors this plugin brings, a list of `influencer_kit.plugin.executors.Executor`.
+
+    An executor runs the per-video work (frames -> faces -> embeddings) somewhere: `executor=<name>`
+    picks it and `conf/executor/<name>.yaml` (or the command line) gives its settings, which it
+    receives whole. Its `start` returns an `Analyser` that takes videos one at a time as their
+    downloads end and hands back futures; the core keeps at most `capacity` of them in flight.
+    """

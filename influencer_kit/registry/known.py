@@ -94,9 +94,10 @@ def add_new_people(registry: Registry, unknown: list[Appearance], clusterer: Clu
 def remember(registry: Registry, appearance: Appearance, video: VideoFaces, embedder_key: str) -> None:
     """Store an appearance as a reference face of its person: its best face (largest, surest) crop,
     and the appearance's mean embedding."""
-    face = video.faces[best_face(appearance, video)]
+    best = best_face(appearance, video)
+    face = video.faces[best]
     face_id = registry.add_face(appearance.person, appearance.video, face.frame_index, face.box,
-                                box_in_crop(face.box), face.crop_jpeg)
+                                box_in_crop(face.box), video.crop_jpeg(best))
     registry.add_embedding(face_id, embedder_key, appearance.embedding)
 
 
