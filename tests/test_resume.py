@@ -109,7 +109,7 @@ def test_a_killed_run_resumes_without_redoing_work(setup: Setup, stop: signal.Si
     assert_cache_whole(cache, done_before, interrupted_write_allowed=stop == signal.SIGKILL)
     written = [p.name for p in out.rglob("*")] if out.exists() else []
     assert not [name for name in written if name.endswith((".xlsx", ".csv"))], written  # no table, whole or half
-    assert sum(setup.server.hits.values()) == N_VIDEOS  # every download finished before analysis began
+    assert sum(setup.server.hits.values()) <= N_VIDEOS  # downloads go on while videos are analysed
 
     setup.run(out, cache)
 
