@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ class Measured:
     cpu_s: float  # user + system CPU time of every process of the tree, as last sampled
     returncode: int
     output: str
+    peak_by_process: dict[int, tuple[str, int]] = field(default_factory=dict)  # pid -> (what it runs, peak PSS)
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -65,6 +66,15 @@ def memory_of(pid: int) -> int:
     return 0
 
 
+def command_of(pid: int) -> str:
+    """What a process runs, shortened (its command line)."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    return " ".join(w.decode(errors="replace") for w in words if w)[:80]
+
+
 def run_measured(command: list[str], env: dict[str, str] | None = None, timeout_s: float = 3600) -> Measured:
     """Run `command`, its output captured into a temporary file, and measure it."""
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-{os.getpid()}-{time.monotonic_ns()}.log"
@@ -73,9 +83,13 @@ def run_measured(command: list[str], env: dict[str, str] | None = None, timeout_
         child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         peak = 0
         cpu: dict[int, float] = {}
+        each: dict[int, tuple[str, int]] = {}
         while child.poll() is None:
             tree = children_of(child.pid)
-            peak = max(peak, sum(memory_of(p) for p in tree))
+            sizes = {p: memory_of(p) for p in tree}
+            peak = max(peak, sum(sizes.values()))
+            for p, size in sizes.items():
+                each[p] = (each[p][0] if p in each else command_of(p), max(size, each.get(p, ("", 0))[1]))
             cpu.update({p: c for p in tree if (c := cpu_of(p)) is not None})
             if time.perf_counter() - start > timeout_s:
                 child.kill()
@@ -84,7 +98,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None, timeout_
         out.seek(0)
         text = out.read()
     log.unlink()
-    return Measured(wall, peak, sum(cpu.values()), child.returncode, text)
+    return Measured(wall, peak, sum(cpu.values()), child.returncode, text, each)
 
 
 def run_writing_json(command: Callable[[str], list[str]], what: str) -> tuple[Measured, Any]:

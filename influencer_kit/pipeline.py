@@ -77,6 +77,7 @@ def run(cfg: DictConfig) -> Result:
         streamed = fetch_and_analyse([(r.row, r.url) for r in sheet.rows], sheet.path.parent, cache_root,
                                      fetch_cfg, settings, OmegaConf.to_container(cfg.executor), progress)
         fetched, analysed, cache = streamed.fetched, streamed.analysed, streamed.cache
+    timings.update(streamed.seconds)  # when the downloads ended and when the faces did, within that stage
     with timed(timings, "people"):
         faces = {sha: r for sha, r in analysed.items() if isinstance(r, VideoFaces)}
         appearances, registry = find_people(fetched, faces, cfg, same_person, known)

@@ -26,6 +26,7 @@ from influencer_kit.experiment.mlflow_run import SHEET_COLUMNS, SHEET_TILE
 from influencer_kit.faces.cache import FaceCache
 from influencer_kit.inputs.datasets import build_people_dataset
 from influencer_kit.outputs.folders import safe_name
+from influencer_kit.model import VideoPictures
 
 pytestmark = pytest.mark.slow
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future
@@ -46,6 +47,8 @@ class Streamed:
     cache: FaceCache
     cached: int = 0  # videos found in the face cache
     computed: list[str] = field(default_factory=list)  # sha256 of the videos analysed here, in order
+    seconds: dict[str, float] = field(default_factory=dict)  # from the start to the last download ("download")
+    # and to the last video's faces ("faces"): overlapping spans
 
 
 def fetch_and_analyse(items: list[tuple[int, Any]], base_dir: Path, cache_root: Path,
@@ -86,6 +89,7 @@ class _Stream:
         for key, future in downloads.items():
             future.add_done_callback(lambda f, key=key: self.events.put((key, f)))
         firsts: dict[Reference, Fetched] = {}
+        start = time.perf_counter()
         while len(firsts) < len(downloads) or self.waiting or self.in_flight:
             key, future = self.events.get()
             if future in self.in_flight:
@@ -93,8 +97,10 @@ class _Stream:
             else:
                 firsts[key] = future.result()  # fetch never raises for a bad row
                 self.downloading.update()
+                self.result.seconds["download"] = time.perf_counter() - start
                 self._downloaded(firsts[key])
             self._send()
+            self.result.seconds["faces"] = time.perf_counter() - start
         return firsts
 
     def _downloaded(self, fetched: Fetched) -> None:
