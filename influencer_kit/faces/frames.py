@@ -2,6 +2,7 @@
 videos carry their rotation as metadata) and at the right time even when the frame rate varies."""
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 from types import TracebackType
 
@@ -19,8 +20,8 @@ def spread(frame_count: int, n: int) -> list[int]:
     return sorted({int((i + 0.5) * frame_count / n) for i in range(n)})
 
 
-SEEK_GAP = 30  # frames: closer than this, grabbing forward is cheaper than a seek (measured on
-# mp4v and H.264 clips: a seek costs about as much as grabbing 30 to 50 frames)
+SEEK_GAP = 30  # frames: closer than this, grabbing forward is cheaper than a seek, where the key frames
+# are not known (measured on mp4v and H.264 clips: a seek costs about as much as grabbing 30 to 50 frames)
 MAX_SEEKS = 5  # tries to land at or before a frame's time (variable frame rate: see `VideoReader`)
 SEEK_BACK = 16  # OpenCV's seek to frame n decodes from the key frame at or before n - 16: frame k + 16
 # costs 17 frames' decoding when k is a key frame, where another frame may cost a whole group of pictures
@@ -54,6 +55,7 @@ class VideoReader:
         self.capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)  # turned in `_upright`, the same on every build
         self.turn = TURNS.get(round(self.capture.get(cv2.CAP_PROP_ORIENTATION_META)) % 360)
         self.grabbed_any = False
+        self._keys: list[int] | None = None
 
     @property
     def duration(self) -> float:
@@ -80,7 +82,12 @@ class VideoReader:
 
     def key_frames(self) -> list[int]:
         """The numbers of the video's key frames, read from its packets without decoding them (a
-        3-minute 720p video in 0.04 s); empty where OpenCV's FFmpeg cannot hand out packets."""
+        3-minute 720p video in 0.04 s) once; empty where OpenCV's FFmpeg cannot hand out packets."""
+        if self._keys is None:
+            self._keys = self._read_key_frames()
+        return self._keys
+
+    def _read_key_frames(self) -> list[int]:
         packets = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, [cv2.CAP_PROP_FORMAT, -1])
         keys: list[int] = []
         try:
@@ -116,12 +123,25 @@ class VideoReader:
         return False
 
     def _move_to(self, index: int) -> None:
-        """Seek to `index`, or grab forward to it when it is close ahead."""
-        if index - self.position > SEEK_GAP or index < self.position:
+        """Seek to `index` when that decodes fewer frames than grabbing forward to it, else grab."""
+        if index < self.position or self._seek_saves(index):
             self.capture.set(cv2.CAP_PROP_POS_FRAMES, index)
             self.position = index
         while self.position < index and self._grab():
             pass
+
+    def _seek_saves(self, index: int) -> bool:
+        """Whether a seek to `index`, ahead, decodes fewer frames than grabbing forward: a seek
+        decodes from the key frame at or before `index - SEEK_BACK`, so it saves work only when that
+        key frame lies ahead of here. A phone's or a web video's key frames can be seconds apart:
+        seeking by distance alone decoded those seconds again for every sampled frame (3-15x the
+        frames sampled on 720p videos with a key frame every 250 frames). Without key frames from
+        the packets, the distance rule (`SEEK_GAP`)."""
+        keys = self.key_frames()
+        if not keys:
+            return index - self.position > SEEK_GAP
+        at = bisect.bisect_right(keys, max(0, index - SEEK_BACK)) - 1
+        return at >= 0 and keys[at] > self.position
 
     def _grab(self) -> bool:
         """Grab the next frame; `position` follows its timestamp where it has one."""
