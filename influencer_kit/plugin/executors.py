@@ -9,6 +9,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
+import pluggy
+
 from influencer_kit.errors import ConfigError
 from influencer_kit.model import VideoPictures
 from influencer_kit.plugin.manager import PluginError, get_plugin_manager
@@ -45,17 +47,21 @@ class Executor:
     warm_up: Callable[[Mapping[str, Any]], None] = lambda config: None
 
 
-@lru_cache(maxsize=1)
-def executors() -> dict[str, Executor]:
-    """The installed executors by name (loaded once per process); a name offered twice is an error."""
+def collect_executors(pm: pluggy.PluginManager) -> dict[str, Executor]:
+    """Every executor of every plugin by name; a name offered twice is an error."""
     found: dict[str, Executor] = {}
-    pm = get_plugin_manager()
     for impl in pm.hook.ik_executors.get_hookimpls():
         for executor in impl.function() or []:
             if executor.name in found:
                 raise PluginError(f"executor {executor.name!r} is offered twice (plugin {pm.get_name(impl.plugin)!r})")
             found[executor.name] = executor
     return found
+
+
+@lru_cache(maxsize=1)
+def executors() -> dict[str, Executor]:
+    """The installed executors by name (loaded once per process)."""
+    return collect_executors(get_plugin_manager())
 
 
 def get_executor(name: str) -> Executor:
