@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from influencer_kit.errors import ConfigError
+from influencer_kit.errors import MissingWeightsError
 
 
 def use_weights_dir(weights_dir: str) -> None:
@@ -19,10 +19,6 @@ def use_weights_dir(weights_dir: str) -> None:
 
 def weights_folder() -> Path:
     return Path(os.getenv("DEEPFACE_HOME", str(Path.home()))) / ".deepface" / "weights"
-
-
-class MissingWeightsError(ConfigError):
-    """Model weights are neither on disk nor downloadable from here."""
 
 
 def missing_weights(what: str, files: list[str], cause: BaseException) -> MissingWeightsError:

@@ -10,6 +10,7 @@ import pytest
 from conftest import ROOT, run_cli
 
 from influencer_kit import hookimpl
+from influencer_kit.errors import PluginError
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.components import ClusterConfig, Component
 
@@ -53,14 +54,14 @@ class _Misspelt:
 def test_duplicate_name_is_an_error_naming_both_plugins():
     pm = manager.get_plugin_manager()
     pm.register(_Twin(), name="twin")
-    with pytest.raises(manager.PluginError, match=r"cluster 'dbscan' is offered by both 'dbscan' and 'twin'"):
+    with pytest.raises(PluginError, match=r"cluster 'dbscan' is offered by both 'dbscan' and 'twin'"):
         manager.collect_components(pm)
 
 
 def test_unknown_kind_is_an_error():
     pm = manager.get_plugin_manager(load_entry_points=False)
     pm.register(_BadKind(), name="bad")
-    with pytest.raises(manager.PluginError, match="unknown kind 'tracker'"):
+    with pytest.raises(PluginError, match="unknown kind 'tracker'"):
         manager.collect_components(pm)
 
 
@@ -72,7 +73,7 @@ def test_misspelt_hook_is_caught():
 
 
 def test_unknown_component_lists_the_installed_ones():
-    with pytest.raises(manager.PluginError, match="no cluster named 'kmeans'; installed: agglomerative, dbscan"):
+    with pytest.raises(PluginError, match="no cluster named 'kmeans'; installed: agglomerative, dbscan"):
         manager.get_component("cluster", "kmeans")
 
 

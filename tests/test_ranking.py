@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from influencer_kit.inputs.sheet import InputError, read_sheet
+from influencer_kit.errors import InputError
+from influencer_kit.inputs.sheet import read_sheet
 from influencer_kit.model import Sheet
 from influencer_kit.ranking.ranking import (
     METHODS,

@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from influencer_kit.errors import FetchError
 from influencer_kit.model import Fetched
 
 log = logging.getLogger(__name__)
@@ -54,14 +55,6 @@ class FetchConfig:
         if isinstance(cfg, cls):
             return cfg
         return cls(**{f.name: type(f.default)(cfg[f.name]) for f in fields(cls) if f.name in cfg})
-
-
-class FetchError(Exception):
-    """A failed fetch; ``retry`` says whether another attempt may succeed."""
-
-    def __init__(self, message: str, retry: bool = False) -> None:
-        super().__init__(message)
-        self.retry = retry
 
 
 def failed_row(row: int, url: str, source: str, error: str, status: str = "download_error") -> Fetched:

@@ -35,7 +35,6 @@ import requests
 
 from influencer_kit.acquire.download import (
     FetchConfig,
-    FetchError,
     download_with_retries,
     failed_row,
     fetch_http,
@@ -43,7 +42,7 @@ from influencer_kit.acquire.download import (
     remember_url,
     store_local,
 )
-from influencer_kit.inputs.sheet import InputError
+from influencer_kit.errors import FetchError, InputError, NoVideoFound
 from influencer_kit.model import Fetched
 
 log = logging.getLogger(__name__)
@@ -65,10 +64,6 @@ _DRIVE_HOSTS = ("drive.google.com", "docs.google.com")
 _DRIVE_FILE = re.compile(r"/file(?:/u/\d+)?/d/([\w-]+)(?:/|$)")
 _SHEET = re.compile(r"/spreadsheets(?:/u/\d+)?/d/(?:(e)/)?([\w-]+)")
 _ID = re.compile(r"[\w-]+")
-
-
-class NoVideoFound(FetchError):
-    """yt-dlp read the page but found no video in it."""
 
 
 # ---------------------------------------------------------------- link rules

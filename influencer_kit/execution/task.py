@@ -6,9 +6,8 @@ import logging
 import os
 from dataclasses import dataclass
 
-from influencer_kit.errors import ConfigError
+from influencer_kit.errors import ConfigError, DecodeError
 from influencer_kit.faces.analyse import AnalysisRules, analyse_video
-from influencer_kit.faces.frames import DecodeError
 from influencer_kit.model import VideoFaces
 from influencer_kit.plugin import manager
 from influencer_kit.quiet import native_chatter_filtered

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from influencer_kit import __version__
 from influencer_kit.acquire.download import hash_file
-from influencer_kit.errors import ConfigError
+from influencer_kit.errors import TrackingError
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.components import KINDS
 
@@ -28,11 +28,6 @@ LOWER_IS_BETTER = {"davies_bouldin", "singleton_share", "rows_failed", "close_ca
 SHEET_TILE = 96  # pixels per face in a contact sheet
 SHEET_COLUMNS = 8
 SHEET_MAX_FACES = 64
-
-
-class TrackingError(ConfigError):
-    """MLflow could not record the run (bad `tracking.uri`, server down, store unreadable): the CLI
-    says so in one `error:` line."""
 
 
 SERVER_CHECK_TIMEOUT = 10.0  # seconds a tracking server has to answer at all

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from influencer_kit.faces.frames import DecodeError, VideoReader
+from influencer_kit.errors import DecodeError
+from influencer_kit.faces.frames import VideoReader
 from influencer_kit.faces.shots import sample_plan
 from influencer_kit.model import Face, FaceRecord, VideoFaces
 from influencer_kit.plugin.components import Detector, Embedder
@@ -293,7 +294,7 @@ def embed_faces(embedder: Embedder, frames: list[np.ndarray], seen: list[Sightin
 def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: AnalysisRules) -> VideoFaces:
     """Sample frames (early stop), detect faces, link them into tracks, drop false faces
     (`people_only`) and embed the best faces of each track (all of a track whose picks disagree).
-    Raises `frames.DecodeError`."""
+    Raises `DecodeError`."""
     with VideoReader(path) as reader:
         indices, frames, per_frame = detect_sampled(reader, detector, rules)
     if not frames:

@@ -16,14 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from influencer_kit.errors import InputError
 from influencer_kit.model import InputRow, Sheet
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 FORMULA_SUFFIXES = (".xlsx", ".xlsm")  # read by openpyxl, which can show a cell's formula
-
-
-class InputError(RuntimeError):
-    """The spreadsheet as a whole cannot be used; the message says why and what was found."""
 
 
 def normalise(name: str) -> str:

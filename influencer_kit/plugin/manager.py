@@ -14,13 +14,9 @@ import pluggy
 from hydra.core.config_store import ConfigStore
 
 from influencer_kit import PROJECT
-from influencer_kit.errors import ComponentError, ConfigError
+from influencer_kit.errors import ComponentError, ConfigError, PluginError
 from influencer_kit.plugin import hookspecs
 from influencer_kit.plugin.components import CORE_CONFIGS, KINDS, Component, Distance, is_same_person_option
-
-
-class PluginError(RuntimeError):
-    """A plugin is broken: a duplicate name, an unknown kind, a misspelt hook."""
 
 
 def get_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from influencer_kit.inputs.sheet import InputError, cell_text, is_blank, normalise
+from influencer_kit.errors import InputError
+from influencer_kit.inputs.sheet import cell_text, is_blank, normalise
 from influencer_kit.model import Sheet
 
 METHODS = ("penalized", "shrunk", "lower_bound")
