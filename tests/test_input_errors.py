@@ -12,7 +12,6 @@ import pytest
 from conftest import run_cli
 
 
-
 def workbook(path: Path, *rows: list[object]) -> Path:
     book = openpyxl.Workbook()
     for row in rows:

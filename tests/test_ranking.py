@@ -16,7 +16,7 @@ from influencer_kit.ranking.ranking import (
     METHODS,
     METRIC_COLUMNS,
     RANKED_COLUMNS,
-    RankingSettings,
+    RankingConfig,
     about_table,
     column_notes,
     describe_method,
@@ -348,7 +348,7 @@ def test_ratio_refuses_a_median_at_or_below_zero(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("key", "value"), [("normalize", "percent"), ("date_period", "fortnight")])
 def test_bad_normalisation_settings_are_rejected(key: str, value: str) -> None:
     with pytest.raises(ValueError, match=f"ranking.{key} must be one of"):
-        RankingSettings.from_cfg({key: value})
+        RankingConfig.from_cfg({key: value})
 
 
 def test_about_table_and_column_notes_say_what_was_done() -> None:

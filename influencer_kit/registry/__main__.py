@@ -27,7 +27,6 @@ from influencer_kit.registry.spreadsheet import export_workbook, import_workbook
 from influencer_kit.registry.store import Registry
 
 
-
 def list_people(registry: Registry, args: argparse.Namespace) -> list[str]:
     faces = registry.faces()
     lines = [f"{'influencer':<16}{'name':<24}{'faces':>6}{'videos':>7}  note"]
