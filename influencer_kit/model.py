@@ -26,6 +26,9 @@ class Status(StrEnum):
     INVALID_PERFORMANCE = "invalid_performance"
 
 
+UNANALYSED = (Status.DOWNLOAD_ERROR, Status.DECODE_ERROR, Status.INVALID_URL)  # no video to look at
+
+
 @dataclass
 class InputRow:
     row: int  # 1-based data row
@@ -52,7 +55,7 @@ class Fetched:
     url: str  # as given ("" when the cell was not text)
     path: Path | None  # the cached file, or None on failure
     sha256: str | None
-    status: str  # "ok", "download_error" or "invalid_url"
+    status: Status  # OK, DOWNLOAD_ERROR or INVALID_URL
     error: str  # empty when ok, else a sentence naming the URL and what went wrong
     source: str  # rule that resolved it: "http", "google_drive", "yt-dlp" (sources.py), "file", "local" or ""
     downloaded: bool = False  # True if bytes came over the network in this call
