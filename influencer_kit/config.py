@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from hydra.core.config_store import ConfigStore
 from hydra.errors import ConfigCompositionException, MissingConfigException, OverrideParseException
 from omegaconf import MISSING, DictConfig, OmegaConf
-from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
 
 from influencer_kit.acquire.download import FetchConfig
 from influencer_kit.errors import ConfigError, require
@@ -89,8 +89,8 @@ def register_configs() -> None:
 def check(cfg: DictConfig) -> Config:
     """The config as its dataclasses, each checked (`__post_init__`); a `ConfigError` naming the
     first bad key otherwise. Call it before any work."""
-    _refuse_added_keys(cfg)
     try:
+        _refuse_added_keys(cfg)
         return OmegaConf.to_object(cfg)
     except OmegaConfBaseException as err:
         raise ConfigError(explain(err) or str(err)) from err
@@ -131,11 +131,14 @@ def _explain_key(err: OmegaConfBaseException) -> str:
     if not (isinstance(owner, type) and is_dataclass(owner)):
         return f"{key}: {_first_line(err)}"
     known = [f.name for f in fields(owner)]
-    if isinstance(err, ConfigKeyError | ConfigAttributeError) and name not in known:
-        return _unknown(key, known)
+    if name not in known:
+        return _unknown(key, known) if isinstance(err, ConfigKeyError | ConfigAttributeError) else _first_line(err)
+    allowed = _describe(typing.get_type_hints(owner)[name])
+    if isinstance(err, MissingMandatoryValue):
+        return f"{key}: not set; give {allowed}"
     value = re.search(r"[Vv]alue '(.*?)'", str(err))
     got = f", got {value.group(1)!r}" if value else ", got null" if "is not Optional" in str(err) else ""
-    return f"{key}: {_describe(typing.get_type_hints(owner)[name])}{got}"
+    return f"{key}: {allowed}{got}"
 
 
 def _unknown(key: str, known: list[str]) -> str:

@@ -54,6 +54,7 @@ CASES = {  # overrides -> the one line on stderr
     "cluster.epz=0.4": "error: cluster.epz: no such setting; cluster's settings are name, eps, linkage, metric",
     "detector.min_confidence=abc": "error: detector.min_confidence: a number, got 'abc'",
     "detector.min_confidence=1.5": "error: detector.min_confidence: a number from 0 to 1, got 1.5",
+    "cluster.name=???": "error: cluster.name: not set; give text",
     "cluster=kmeans": "error: cluster=kmeans: no such option; choose one of agglomerative, dbscan, hdbscan",
     # the command line itself
     "foo=1": "error: foo: no such setting; the settings are data, detector, embedder, cluster, ranking, tracking, "
