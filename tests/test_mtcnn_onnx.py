@@ -109,10 +109,10 @@ def test_a_batch_of_clip_frames_gives_the_packages_faces(runtimes, shared_faces)
 
 
 def test_the_default_detector_runs_on_onnxruntime_and_never_imports_tensorflow(tmp_path):
-    assert manager.build("detector", {"name": "mtcnn"}).runtime == "onnxruntime"
+    assert manager.build("detector", {"name": "mtcnn"}).config.runtime == "onnxruntime"
     code = (
         "import sys\n"
-        "from influencer_kit import plugins\n"
+        "from influencer_kit.plugin import manager\n"
         "from influencer_kit.inputs.demo import grace_hopper\n"
         "faces = manager.build('detector', {'name': 'mtcnn'}).fit().detect([grace_hopper()])\n"
         "print(len(faces[0]), 'tensorflow' in sys.modules, 'mtcnn' in sys.modules)\n"
