@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import plugin_site, run_cli
 
 PLUGIN = '''"""A plugin written for NumPy 1: its clusterer takes int() of 1-element arrays, which NumPy 2.4
 refuses; its detector loads its weights with np.load."""
@@ -82,13 +82,7 @@ def ik_components():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """A folder holding the plugin and its dist-info, as `pip install --target` leaves them."""
-    folder = tmp_path_factory.mktemp("site")
-    (folder / "ik_numpy1_plugin.py").write_text(PLUGIN)
-    info = folder / "ik_numpy1_plugin-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ik-numpy1-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[influencer_kit]\nnumpy1 = ik_numpy1_plugin\n")
-    return folder
+    return plugin_site(tmp_path_factory.mktemp("site"), "ik_numpy1_plugin", PLUGIN, "ik-numpy1-plugin", "0.1")
 
 
 def run_failing(tmp_path: Path, site: Path, *overrides: str):

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, pip_install, run_cli
 
 from influencer_kit.plugin import ClusterConfig, Component, LinkSource, hookimpl, manager
 
@@ -139,13 +139,7 @@ def test_unknown_component_lists_the_installed_ones():
 @pytest.fixture(scope="module")
 def installed_example(tmp_path_factory) -> Path:
     """The example plugin package, really installed (pip, into its own folder on PYTHONPATH)."""
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-         "--target", str(target), str(EXAMPLE)],
-        check=True, capture_output=True, text=True,
-    )
-    return target
+    return pip_install(EXAMPLE, tmp_path_factory.mktemp("site"))
 
 
 def test_example_plugin_is_listed_once_installed(installed_example):
