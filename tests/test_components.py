@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from influencer_kit.inputs.demo import grace_hopper
-from influencer_kit.plugin import manager
-from influencer_kit.plugin import check_component, check_link_source, check_ranking_method
+from influencer_kit.plugin import check_component, check_link_source, check_ranking_method, manager
 from influencer_kit.plugin.testing import check_clusterer_ties, tied_people
 
 COMPONENTS = sorted(manager.registry())

@@ -32,8 +32,25 @@ from influencer_kit.plugin.testing import check_component, check_link_source, ch
 from influencer_kit.quiet import quiet_libraries
 
 __all__ = [
-    "hookimpl", "Face", "Component", "ComponentConfig", "DetectorConfig", "EmbedderConfig", "ClusterConfig",
-    "Detector", "Embedder", "Clusterer", "Distance", "same_person_option", "RankingMethod", "RankingParams",
-    "LinkSource", "LinkRequest", "check_component", "check_ranking_method", "check_link_source", "ConfigError",
+    "ClusterConfig",
+    "Clusterer",
+    "Component",
+    "ComponentConfig",
+    "ConfigError",
+    "Detector",
+    "DetectorConfig",
+    "Distance",
+    "Embedder",
+    "EmbedderConfig",
+    "Face",
+    "LinkRequest",
+    "LinkSource",
+    "RankingMethod",
+    "RankingParams",
+    "check_component",
+    "check_link_source",
+    "check_ranking_method",
+    "hookimpl",
     "quiet_libraries",
+    "same_person_option",
 ]

@@ -1,9 +1,10 @@
 """What a link-source plugin hands the core: a rule that downloads one kind of video link."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from influencer_kit.model import Fetched
 

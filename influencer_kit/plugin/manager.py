@@ -9,9 +9,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import importlib.metadata
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 import pluggy
 from hydra.core.config_store import ConfigStore

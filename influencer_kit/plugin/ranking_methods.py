@@ -1,8 +1,9 @@
 """What a ranking-method plugin hands the core: a name, a score and a one-line description."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,5 +37,5 @@ class RankingMethod:
     says nothing about their spread. `describe(params)` is one line starting with the name."""
 
     name: str
-    score: Callable[["pd.DataFrame", RankingParams], "pd.Series"]
+    score: Callable[[pd.DataFrame, RankingParams], pd.Series]
     describe: Callable[[RankingParams], str]
