@@ -168,3 +168,25 @@ def test_unknown_option_fails_before_any_work(tmp_path):
     misspelt = run_cli(["cluster.epz=0.4", f"output.dir={tmp_path / 'out'}"], cwd=tmp_path)
     assert misspelt.returncode != 0 and "epz" in misspelt.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_listing_says_whether_the_configured_models_weights_are_present(tmp_path):
+    """`python -m influencer_kit.plugin embedder.model_name=...` asks about that model."""
+    from influencer_kit.plugin.listing import describe
+
+    weights = tmp_path / ".deepface" / "weights"
+    weights.mkdir(parents=True)
+    (weights / "face_recognition_sface_2021dec.onnx").write_bytes(b"onnx")
+
+    def deepface_line(model: str) -> str:
+        listing = describe([f"embedder.model_name={model}", f"embedder.weights_dir={tmp_path}"])
+        return next(line for line in listing.splitlines() if line.strip().startswith("deepface"))
+
+    assert deepface_line("SFace").split()[1:3] == ["weights", "present"]
+    assert deepface_line("ArcFace").split()[1:3] == ["WEIGHTS", "MISSING"]
+
+
+def test_the_listing_refuses_an_option_no_component_has():
+    done = subprocess.run([sys.executable, "-m", "influencer_kit.plugin", "embedder.model=ArcFace"],
+                          capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (2, "error: no installed embedder has the option 'model'\n")

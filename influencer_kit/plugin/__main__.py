@@ -4,7 +4,7 @@ options, where it comes from and whether the weights of the model its config sel
 import sys
 
 from influencer_kit.errors import ConfigError
-from influencer_kit.plugin.manager import describe
+from influencer_kit.plugin.listing import describe
 
 
 def main(overrides: list[str]) -> int:

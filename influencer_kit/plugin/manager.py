@@ -1,15 +1,12 @@
 """Finding plugins: the plugin manager, what the plugins offer (components, ranking methods, link
 sources), which distribution each came from, and the components' Hydra configs.
-
-`python -m influencer_kit.plugin` lists every installed component, its options and whether its
-model weights are present.
 """
 from __future__ import annotations
 
 import dataclasses
 import functools
 import importlib.metadata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -43,7 +40,7 @@ class Provider:
 
     @property
     def release(self) -> str:
-        """"influencer-kit-x 1.0", or the plugin's name for one registered by hand (tests)."""
+        """`influencer-kit-x 1.0`, or the plugin's name for one registered by hand (tests)."""
         return f"{self.distribution} {self.version}" if self.distribution else self.plugin
 
     def __str__(self) -> str:
@@ -291,60 +288,3 @@ def register_configs(comps: dict[tuple[str, str], Component] | None = None) -> N
     cs = ConfigStore.instance()
     for (kind, name), comp in (comps if comps is not None else registry()).items():
         cs.store(group=kind, name=name, node=comp.config(name=name))
-
-
-def listing_configs(overrides: Sequence[str] = ()) -> dict[tuple[str, str], ComponentConfig]:
-    """Each installed component's config for the listing: its defaults with `overrides`
-    (`<kind>.<option>=<value>`, applied to the components of that kind that have the option)."""
-    given = OmegaConf.to_container(OmegaConf.from_dotlist(list(overrides)))
-    for kind, options in given.items():
-        if kind not in KINDS or not isinstance(options, dict):
-            raise ConfigError(f"{kind}: give options as <kind>.<option>=<value>, <kind> one of {', '.join(KINDS)}")
-        known = {f.name for (k, _), c in registry().items() if k == kind for f in dataclasses.fields(c.config)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise ConfigError(f"no installed {kind} has the option {unknown[0]!r}")
-    configs = {}
-    for (kind, name), comp in registry().items():
-        fields = {f.name for f in dataclasses.fields(comp.config)}
-        options = {k: v for k, v in given.get(kind, {}).items() if k in fields}
-        configs[(kind, name)] = config_of(comp, {**options, "name": name})
-    return configs
-
-
-def option_text(option: dataclasses.Field, value: Any) -> str:
-    """An option's value as the listing shows it."""
-    return "(the embedder's same-person distance)" if is_same_person_option(option) and value is None else repr(value)
-
-
-def weights_present(comp: Component, config: ComponentConfig) -> bool:
-    """Whether the weights of the model `config` selects are on this machine (the component's own
-    `weights_present`); one that raises is a `PluginError` naming its plugin."""
-    try:
-        return bool(comp.weights_present(config))
-    except Exception as err:
-        raise PluginError(f"{provider(comp.kind, comp.name)}: weights_present of {comp.kind}={comp.name} "
-                          f"raised {one_line(err)}") from err
-
-
-def describe(overrides: Sequence[str] = ()) -> str:
-    """A table of the installed components, their options, where they come from and whether the
-    weights of the model their config (defaults, or `overrides`) selects are present."""
-    configs = listing_configs(overrides)
-    lines = ["Choose one with <kind>=<name> and set its options with <kind>.<option>=<value>,",
-             "e.g. python -m influencer_kit detector=opencv detector.min_neighbors=6", ""]
-    for kind in KINDS:
-        lines.append(f"{kind}:")
-        for (k, name), comp in sorted(registry().items()):
-            if k != kind:
-                continue
-            config = configs[(k, name)]
-            opts = ", ".join(f"{f.name}={option_text(f, getattr(config, f.name))}"
-                             for f in dataclasses.fields(config) if f.name != "name")
-            weights = "weights present" if weights_present(comp, config) else "WEIGHTS MISSING"
-            lines.append(f"  {name:<16} {weights:<16} {comp.description} [{provider(k, name).release}]")
-            if opts:
-                lines.append(f"  {'':<16} options: {opts}")
-    lines.append(f"ranking methods (ranking.method=): {', '.join(sorted(installed().ranking_methods))}")
-    lines.append(f"link sources, in the order asked: {', '.join(s.name for s in link_sources())}")
-    return "\n".join(lines)
