@@ -7,8 +7,9 @@ import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
-from conftest import ROOT, pip_install, run_cli
+from conftest import ROOT, pip_install, plugin_site, run_cli
 
 from influencer_kit.plugin import ClusterConfig, Component, LinkSource, hookimpl, manager
 
@@ -190,3 +191,39 @@ def test_the_listing_refuses_an_option_no_component_has():
     done = subprocess.run([sys.executable, "-m", "influencer_kit.plugin", "embedder.model=ArcFace"],
                           capture_output=True, text=True, check=False)
     assert (done.returncode, done.stderr) == (2, "error: no installed embedder has the option 'model'\n")
+
+
+MEDIAN_METHOD = '''"""A ranking method in one file: the median, less lambda x std (the pooled std for one video)."""
+from influencer_kit.plugin import RankingMethod, hookimpl
+
+
+def score(table, params):
+    spread = table["std_performance"].where(table["video_count"] > 1, params.pooled_std)
+    return table["median_performance"] - params.std_penalty * spread
+
+
+def describe(params):
+    return f"median: score = median - {params.std_penalty:g} x std (one-video influencers use {params.pooled})"
+
+
+@hookimpl
+def ik_ranking_methods():
+    return [RankingMethod("median", score, describe)]
+'''
+
+
+def test_a_ranking_method_in_one_file_ranks_through_the_cli(tmp_path):
+    import pandas as pd
+
+    site = plugin_site(tmp_path / "site", "ik_median", MEDIAN_METHOD, "influencer-kit-median", "0.1.0")
+    done = run_cli(["ranking.method=median", f"output.dir={tmp_path / 'out'}", f"cache.dir={tmp_path / 'cache'}",
+                    "tracking=none", "output.progress=false"], cwd=tmp_path, env={"PYTHONPATH": str(site)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    ranked = pd.read_csv(tmp_path / "out" / "Ranked_Influencers.csv")
+    metrics = pd.read_csv(tmp_path / "out" / "PerformanceMetrics_videos.csv").set_index("influencer")
+    assert len(ranked) >= 2 and set(ranked["method"]) == {"median"}
+    two_or_more = ranked[ranked["video_count"] > 1].set_index("influencer")
+    assert len(two_or_more) >= 1
+    expected = metrics.loc[two_or_more.index, "median_performance"] - 0.5 * metrics.loc[two_or_more.index, "std_performance"]
+    assert np.allclose(two_or_more["score"], expected)
+    assert ranked["score"].is_monotonic_decreasing
