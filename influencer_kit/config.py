@@ -28,7 +28,7 @@ from influencer_kit.inputs.sheet import DataConfig
 from influencer_kit.people.grouping import PeopleConfig
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.components import ClusterConfig, DetectorConfig, EmbedderConfig
-from influencer_kit.ranking.ranking import METHODS, RankingConfig
+from influencer_kit.ranking.ranking import RankingConfig
 from influencer_kit.registry.known import RegistryConfig
 
 
@@ -77,7 +77,7 @@ def register_configs() -> None:
     cs = ConfigStore.instance()
     cs.store(name="schema", node=Config)
     cs.store(group="data", name="demo", node=DataConfig)
-    for method in METHODS:
+    for method in manager.installed().ranking_methods:  # `ranking=<method>`, as `ranking.method=<method>`
         cs.store(group="ranking", name=method, node=RankingConfig(method=method))
     cs.store(group="tracking", name="mlflow", node=TrackingConfig)
     cs.store(group="tracking", name="none", node=TrackingConfig(enabled=False))

@@ -6,7 +6,7 @@ one hierarchy under `InfluencerKitError`, which the CLI prints as one `error: ..
             ComponentError     a detector, embedder or clusterer failed
             MissingWeightsError
             TrackingError      MLflow could not record the run
-        PluginError            an installed plugin is broken
+            PluginError        an installed plugin is broken
         InputError             the spreadsheet as a whole cannot be used
             RegistryError      the registry of known people cannot be used as asked
         VideoError             one video cannot be used: its row records why, the run goes on
@@ -48,8 +48,8 @@ class TrackingError(ConfigError):
     """MLflow could not record the run (bad `tracking.uri`, server down, store unreadable)."""
 
 
-class PluginError(InfluencerKitError):
-    """A plugin is broken: a duplicate name, an unknown kind, a misspelt hook."""
+class PluginError(ConfigError):
+    """A plugin is broken: it fails to import, a hook is misspelt or raises, a name is offered twice."""
 
 
 class InputError(InfluencerKitError):

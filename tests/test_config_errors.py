@@ -16,7 +16,7 @@ CASES = {  # overrides -> the one line on stderr
     "ranking.std_penalty=abc": "error: ranking.std_penalty: a number, got 'abc'",
     "ranking.ci_level=2": "error: ranking.ci_level: a number strictly between 0 and 1, got 2.0",
     "ranking.std_penalty=-1": "error: ranking.std_penalty: a number, 0 or more, got -1.0",
-    "ranking.method=best": "error: ranking.method: one of penalized, shrunk, lower_bound, got 'best'",
+    "ranking.method=best": "error: ranking.method=best is not a ranking method; installed: lower_bound, penalized, shrunk",
     "ranking=best": "error: ranking=best: no such option; choose one of lower_bound, penalized, shrunk",
     "ranking=shrunk ranking.min_videos=0": "error: ranking.min_videos: a whole number, 1 or more, got 0",
     "ranking.seed=null": "error: ranking.seed: a whole number, got null",

@@ -2,8 +2,9 @@
 
 `performance_metrics` turns the per-video table into one row per influencer: plain statistics,
 a seeded bootstrap interval for the mean, and an empirical-Bayes shrunk mean. `rank` scores and
-orders those rows with one of `METHODS`, each of which keeps an influencer with a single video
-from winning just because nothing is known about their spread.
+orders those rows with the ranking method `ranking.method` names (one module each, registered as
+plugins: `penalized.py`, `shrunk.py`, `lower_bound.py`), each of which keeps an influencer with a
+single video from winning just because nothing is known about their spread.
 """
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from scipy.stats import norm
 from influencer_kit.errors import InputError, require
 from influencer_kit.inputs.sheet import cell_text, is_blank, normalise
 from influencer_kit.model import Sheet
+from influencer_kit.plugin import RankingParams
+from influencer_kit.plugin.manager import ranking_method
 
-METHODS = ("penalized", "shrunk", "lower_bound")
 NORMALIZE_MODES = ("ratio", "difference")
 DATE_PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}  # pandas period codes
 
@@ -62,7 +64,7 @@ RANKED_COLUMNS = [
 class RankingConfig:
     """`ranking`: how influencers are scored and ordered; `ranking=<method>` picks the method."""
 
-    method: str = "penalized"  # one of METHODS
+    method: str = "penalized"  # an installed ranking method (a plugin: ranking/penalized.py...)
     std_penalty: float = 0.5  # lambda: how much spread (std, or posterior sd for shrunk) costs
     min_videos: int = 1  # fewer counted videos: listed as not ranked, never ranked
     bootstrap_resamples: int = 2000
@@ -74,7 +76,7 @@ class RankingConfig:
     date_period: str = "month"  # a date column is grouped by day, week, month, quarter or year
 
     def __post_init__(self) -> None:
-        require(self.method in METHODS, "ranking.method", f"one of {', '.join(METHODS)}", self.method)
+        ranking_method(self.method)  # an unknown name lists the installed methods
         require(self.std_penalty >= 0, "ranking.std_penalty", "a number, 0 or more", self.std_penalty)
         require(self.min_videos >= 1, "ranking.min_videos", "a whole number, 1 or more", self.min_videos)
         require(self.bootstrap_resamples >= 1, "ranking.bootstrap_resamples", "a whole number, 1 or more",
@@ -97,6 +99,10 @@ class RankingConfig:
     def z(self) -> float:
         """Two-sided normal quantile for `ci_level` (1.645 at 0.9)."""
         return float(norm.ppf(0.5 + self.ci_level / 2))
+
+    def params(self, pooled: float | None) -> RankingParams:
+        """What a ranking method reads, with the pooled std (None where there are no metrics)."""
+        return RankingParams(self.std_penalty, self.ci_level, self.z, self.bootstrap_resamples, self.seed, pooled)
 
 
 def performance_metrics(videos: pd.DataFrame, cfg: Any = None) -> pd.DataFrame:
@@ -147,14 +153,9 @@ def shrinkage_prior(metrics: pd.DataFrame) -> tuple[float, float]:
 def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score and order influencers, best first; return (ranked, unranked).
 
-    Methods (lambda = `std_penalty`, z the normal quantile for `ci_level`, p = `pooled_std`):
-      - penalized:   mean - lambda * std. An influencer with one video has no std of their own and
-                     is charged the pooled std p instead, so a missing spread is never an
-                     advantage over influencers who pay for their measured one.
-      - shrunk:      shrunk_mean - lambda * shrunk_sd (empirical-Bayes posterior mean and sd).
-      - lower_bound: ci_low, the lower end of the bootstrap interval; for one video the bootstrap
-                     interval collapses to a point, so mean -/+ z * p stands in for it.
-    The `ci_low`/`ci_high` columns show the interval actually used (the stand-in for one-video
+    The score is the `ranking.method`'s (`penalized.py`, `shrunk.py`, `lower_bound.py`, or a
+    plugin's). For one video the bootstrap interval collapses to a point, so mean -/+ z x pooled std
+    stands in for it (z the normal quantile for `ci_level`). The `ci_low`/`ci_high` columns show the interval actually used (the stand-in for one-video
     influencers). `top_group` is True for #1 and everyone whose interval overlaps #1's: the
     influencers not distinguishable from #1. Ties are broken by influencer id. Influencers with
     fewer than `min_videos` counted videos (and always those with none) go to the unranked table,
@@ -167,7 +168,7 @@ def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataF
     unranked["reason"] = [_why_not_ranked(n, settings.min_videos) for n in unranked["video_count"]]
     pooled = pooled_std(metrics)
     table = _with_stand_in_interval(metrics.loc[eligible], settings.z * pooled)
-    table["score"] = _score(table, settings, pooled)
+    table["score"] = ranking_method(settings.method).score(table, settings.params(pooled))
     table = table.sort_values(["score", "influencer"], ascending=[False, True], kind="mergesort")
     table = table.reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
@@ -179,21 +180,8 @@ def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataF
 def describe_method(cfg: Any = None, metrics: pd.DataFrame | None = None) -> str:
     """One line saying how scores are computed; gives the pooled std's value when `metrics` is passed."""
     settings = RankingConfig.from_cfg(cfg)
-    pooled = "the pooled std" if metrics is None else f"the pooled std {pooled_std(metrics):.2f}"
-    lam = f"{settings.std_penalty:g}"
-    if settings.method == "penalized":
-        text = f"penalized: score = mean - {lam} x std (one-video influencers use {pooled})"
-    elif settings.method == "shrunk":
-        text = (
-            f"shrunk: score = shrunk mean - {lam} x posterior sd "
-            "(empirical-Bayes shrinkage toward the grand mean)"
-        )
-    else:
-        text = (
-            f"lower_bound: score = lower end of the {settings.ci_level:.0%} bootstrap CI of the mean "
-            f"({settings.bootstrap_resamples} resamples, seed {settings.seed}; "
-            f"one-video influencers use mean - {settings.z:.2f} x {pooled})"
-        )
+    pooled = None if metrics is None else pooled_std(metrics)
+    text = ranking_method(settings.method).describe(settings.params(pooled))
     if settings.normalize_by:
         operator = "/" if settings.normalize == "ratio" else "-"
         text += (f"; performance {operator} the median of its {settings.normalize_by} group "
@@ -465,16 +453,6 @@ def _with_stand_in_interval(metrics: pd.DataFrame, half_width: float) -> pd.Data
     table.loc[single, "ci_low"] = table.loc[single, "mean_performance"] - half_width
     table.loc[single, "ci_high"] = table.loc[single, "mean_performance"] + half_width
     return table
-
-
-def _score(table: pd.DataFrame, settings: RankingConfig, pooled: float) -> pd.Series:
-    """The score of each row under `settings.method` (higher is better)."""
-    if settings.method == "penalized":
-        spread = table["std_performance"].where(table["video_count"] > 1, pooled)
-        return table["mean_performance"] - settings.std_penalty * spread
-    if settings.method == "shrunk":
-        return table["shrunk_mean"] - settings.std_penalty * table["shrunk_sd"]
-    return table["ci_low"].copy()
 
 
 def _in_top_group(ranked: pd.DataFrame) -> pd.Series:
