@@ -16,7 +16,7 @@ from influencer_kit.execution.task import FaceSettings
 from influencer_kit.inputs.demo import build_demo
 from influencer_kit.inputs.sheet import read_sheet
 from influencer_kit.model import Appearance, Fetched, RegistrySummary, Result, VideoFaces
-from influencer_kit.outputs.folders import check_keep, first_rows, representative_paths
+from influencer_kit.outputs.folders import first_rows, representative_paths
 from influencer_kit.outputs.tables import write_outputs
 from influencer_kit.people import close_calls
 from influencer_kit.people.grouping import cluster_appearances, group_within_video, identify, representative_faces
@@ -53,13 +53,12 @@ def run(cfg: DictConfig) -> Result:
     out = Path(cfg.output.dir).expanduser().resolve()
     cache_root = Path(cfg.cache.dir).expanduser().resolve()
     progress = bool(cfg.output.progress)
-    fetch_cfg = FetchConfig.of(OmegaConf.to_container(cfg.fetch))
+    fetch_cfg: FetchConfig = OmegaConf.to_object(cfg.fetch)
 
     with timed(timings, "read spreadsheet"):
         sheet = read_sheet(input_path(cfg, fetch_cfg), cfg.data.sheet, cfg.data.url_column,
                            cfg.data.performance_column, cfg.data.label_column)
         performance = ranking.normalised_performance(sheet, cfg.ranking)  # None unless ranking.normalize_by
-        check_keep(cfg.output)  # output.frames / output.faces
         check_executor(cfg.executor)  # executor=ray without Ray installed is refused before any work (and
         # executor=local starts its fork server, whose imports overlap the first downloads)
         same_person = manager.embedder_distance(cfg.embedder).threshold  # what distance settings left at null mean

@@ -7,9 +7,10 @@ import pytest
 from influencer_kit import hookimpl
 from influencer_kit.errors import ConfigError
 from influencer_kit.execution.local import InProcess, LocalPool
+from influencer_kit.execution.task import ExecutorConfig
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.executors import Executor, collect_executors, executors, get_executor
-from influencer_kit_plugins import executors as builtin
+from influencer_kit.execution import executors as builtin
 
 
 class Inline:
@@ -17,7 +18,7 @@ class Inline:
 
     @hookimpl
     def ik_executors(self):
-        return [Executor("inline", start=InProcess)]
+        return [Executor("inline", ExecutorConfig, start=InProcess)]
 
 
 def test_the_builtins_are_found_through_their_entry_point():
@@ -34,7 +35,7 @@ def test_a_plugin_adds_an_executor_and_a_name_offered_twice_is_refused():
     class Twin:
         @hookimpl
         def ik_executors(self):
-            return [Executor("local", start=LocalPool)]
+            return [Executor("local", ExecutorConfig, start=LocalPool)]
 
     pm.register(Twin())
     with pytest.raises(manager.PluginError, match="executor 'local' is offered twice"):

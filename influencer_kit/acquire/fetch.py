@@ -4,7 +4,6 @@ paths are stored from disk (download.py)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +24,7 @@ def fetch(
     url: Any,
     base_dir: Path,
     cache_dir: Path,
-    cfg: FetchConfig | Mapping[str, Any],
+    cfg: FetchConfig,
     session: requests.Session | None = None,
 ) -> Fetched:
     """Resolve one video reference into the cache; never raises for a bad or unreachable URL."""
@@ -39,7 +38,7 @@ def fetch(
     if scheme in ("http", "https"):
         if not parts.hostname:
             return invalid_row(row, given, "http", f"{text} has no host name; expected {ACCEPTED}")
-        return fetch_web(row, given, text, cache_dir, FetchConfig.of(cfg), session)
+        return fetch_web(row, given, text, cache_dir, cfg, session)
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             return invalid_row(row, given, "file", f"{text} names another host; only local file:// URLs are accepted")
@@ -61,8 +60,8 @@ class Downloads:
     """Downloads running in `cfg.workers` threads, one per distinct reference; `close` starts no
     further one (those under way end by their timeouts)."""
 
-    def __init__(self, base_dir: Path, cache_dir: Path, cfg: FetchConfig | Mapping[str, Any]) -> None:
-        self.base_dir, self.cache_dir, self.cfg = base_dir, cache_dir, FetchConfig.of(cfg)
+    def __init__(self, base_dir: Path, cache_dir: Path, cfg: FetchConfig) -> None:
+        self.base_dir, self.cache_dir, self.cfg = base_dir, cache_dir, cfg
         self.sessions = _ThreadSessions()
         self.pool = ThreadPoolExecutor(max_workers=max(1, self.cfg.workers), thread_name_prefix="ik-download")
 
@@ -97,7 +96,7 @@ def fetch_all(
     items: list[tuple[int, Any]],
     base_dir: Path,
     cache_dir: Path,
-    cfg: FetchConfig | Mapping[str, Any],
+    cfg: FetchConfig,
     progress: bool = True,
 ) -> list[Fetched]:
     """Fetch every (row, url) with ``cfg.workers`` threads; results are in the input order.

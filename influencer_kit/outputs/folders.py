@@ -8,13 +8,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from influencer_kit.errors import ConfigError
 from influencer_kit.model import Appearance, FaceRecord, Result, VideoFaces
 from influencer_kit.people.grouping import best_face
 
@@ -56,13 +53,6 @@ def representative_paths(representatives: dict[str, Appearance], faces: dict[str
 
 
 KEEP = ("all", "influencer", "none")  # output.frames and output.faces
-
-
-def check_keep(output: Mapping[str, Any]) -> None:
-    """Refuse, before any work, an `output.frames` or `output.faces` that is not one of `KEEP`."""
-    for key in ("frames", "faces"):
-        if output.get(key, "all") not in KEEP:
-            raise ConfigError(f"output.{key}={output.get(key)!r} is not allowed: use one of {', '.join(KEEP)}")
 
 
 def write_face_folders(result: Result, out: Path, frames: str = "all", faces: str = "all") -> None:

@@ -35,13 +35,16 @@ class Analyser(Protocol):
 
 @dataclass(frozen=True)
 class Executor:
-    """An executor a plugin offers. `start(settings, config, workers)` gets the run's
-    `FaceSettings`, the whole `executor` config and how many workers to run (never more than there
-    are videos), and returns an `Analyser`. `check(config)` refuses, before any work, a config that
-    cannot run here (a library not installed); `warm_up(config)` may start slow things early (it
-    runs while the first videos download)."""
+    """An executor a plugin offers. `config` is its settings' dataclass (a subclass of
+    `influencer_kit.execution.task.ExecutorConfig`, stored as the option `executor=<name>`).
+    `start(settings, config, workers)` gets the run's `FaceSettings`, the whole `executor` config
+    and how many workers to run (never more than there are videos), and returns an `Analyser`.
+    `check(config)` refuses, before any work, a config that cannot run here (a library not
+    installed); `warm_up(config)` may start slow things early (it runs while the first videos
+    download)."""
 
     name: str
+    config: type
     start: Callable[[Any, Mapping[str, Any], int], Analyser]
     check: Callable[[Mapping[str, Any]], None] = lambda config: None
     warm_up: Callable[[Mapping[str, Any]], None] = lambda config: None
