@@ -12,6 +12,7 @@ from influencer_kit.model import Face
 from influencer_kit.plugin.components import Component, Distance, EmbedderConfig
 from influencer_kit.quiet import quiet_libraries
 from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
+from influencer_kit_plugins._extras import import_extra
 
 # The stem of each model's weights file; the extension depends on deepface's backend (.h5, .onnx, .pth).
 WEIGHT_STEMS = {
@@ -52,8 +53,7 @@ class DeepFaceEmbedder:
     def distance(self) -> Distance:
         """The model's cosine same-person distance as deepface tunes it (deepface.config.threshold,
         a plain table: reading it imports no TensorFlow)."""
-        from deepface.config.threshold import thresholds
-
+        thresholds = import_extra("deepface.config.threshold", "embedder=deepface").thresholds
         if self.model_name not in thresholds:
             raise ConfigError(f"embedder.model_name={self.model_name} has no same-person distance in deepface; "
                               f"use one of {', '.join(thresholds)}")
@@ -62,7 +62,7 @@ class DeepFaceEmbedder:
     def fit(self) -> "DeepFaceEmbedder":
         use_weights_dir(self.weights_dir)
         quiet_libraries()
-        from deepface import DeepFace
+        DeepFace = import_extra("deepface.DeepFace", "embedder=deepface")
 
         try:
             DeepFace.build_model(task="facial_recognition", model_name=self.model_name)

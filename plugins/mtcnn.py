@@ -13,6 +13,7 @@ from influencer_kit.errors import ConfigError
 from influencer_kit.model import Face
 from influencer_kit.plugin.components import Component, DetectorConfig
 from influencer_kit.quiet import quiet_libraries
+from influencer_kit_plugins._extras import import_extra
 
 RUNTIMES = ("onnxruntime", "tensorflow")
 # The package's keypoints in Face.landmarks' order (its "left_eye" is the one on the image's left).
@@ -42,7 +43,7 @@ class MTCNNDetector:
             self.onnx_model_ = MTCNN()
             return self
         quiet_libraries()
-        import tensorflow as tf
+        tf = import_extra("tensorflow", "detector.runtime=tensorflow")
         from mtcnn import MTCNN
 
         self.model_ = MTCNN()

@@ -11,6 +11,7 @@ from influencer_kit.model import Face
 from influencer_kit.plugin.components import Component, DetectorConfig
 from influencer_kit.quiet import quiet_libraries
 from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
+from influencer_kit_plugins._extras import import_extra
 
 # The package names its landmarks from the person's side (its "right_eye" is on the image's left):
 # these, in this order, are Face.landmarks' image-left eye, image-right eye, nose, mouth left, right.
@@ -38,7 +39,7 @@ class RetinaFaceDetector:
     def fit(self) -> "RetinaFaceDetector":
         use_weights_dir(self.weights_dir)
         quiet_libraries()
-        from retinaface import RetinaFace
+        RetinaFace = import_extra("retinaface.RetinaFace", "detector=retinaface")
 
         try:
             self.model_ = RetinaFace.build_model()

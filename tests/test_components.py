@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from influencer_kit.inputs.demo import grace_hopper
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.testing import check_clusterer_ties, check_component, tied_people
+from influencer_kit_samples.photos import grace_hopper
 
 COMPONENTS = sorted(manager.registry())
 

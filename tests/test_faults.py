@@ -24,8 +24,8 @@ import pandas as pd
 import pytest
 from conftest import CountingServer, RouteHandler, run_cli
 
-from influencer_kit.inputs.demo import astronaut, grace_hopper
-from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, write_video
+from influencer_kit_samples.photos import astronaut, grace_hopper
+from influencer_kit_samples.videos import blank_clip, face_clip, write_video
 
 pytestmark = pytest.mark.slow
 

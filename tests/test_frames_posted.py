@@ -15,11 +15,11 @@ from influencer_kit.acquire.fetch import fetch
 from influencer_kit.faces.analyse import AnalysisRules, analyse_video, downscale
 from influencer_kit.faces.frames import DecodeError, VideoReader, spread
 from influencer_kit.faces.shots import SCAN_FROM_SECONDS, look, sample_plan, shot_starts, spread_over_shots
-from influencer_kit.inputs.demo import astronaut, grace_hopper
-from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, write_video
 from influencer_kit.people.videos_table import undecodable
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.testing import build_default
+from influencer_kit_samples.photos import astronaut, grace_hopper
+from influencer_kit_samples.videos import blank_clip, face_clip, write_video
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="writes the test videos: pip install imageio-ffmpeg")
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from test_faults import VideoServer, mirrored, serving, small_video
 
-from influencer_kit.inputs.demo import astronaut, grace_hopper
+from influencer_kit_samples.photos import astronaut, grace_hopper
 
 pytestmark = pytest.mark.slow
 
