@@ -21,6 +21,7 @@ from influencer_kit.plugin import manager
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 FACES = SHARED / "faces"
+HOSTILE = '"><img src=x onerror="document.title=1">'  # text that would run script if written unescaped into HTML
 
 
 def need_shared_faces() -> Path:

@@ -22,15 +22,14 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import CountingServer, RouteHandler, run_cli
+from conftest import run_cli
+from support.clips import mirrored, small_video
+from support.routes import Handler, Route, VideoServer, serving
 
 from influencer_kit_samples.photos import astronaut, grace_hopper
-from influencer_kit_samples.videos import blank_clip, face_clip, write_video
 
 pytestmark = pytest.mark.slow
 
-FRAMES = 8  # frames per test video
-SIZE = (270, 480)  # frame height, width: small videos, faces still well above min_face_size
 SLOW_S = 4.0  # the slow route waits this long before answering, well past fetch.read_timeout
 MAX_BYTES = 2_000_000  # fetch.max_bytes: every test video is far smaller (tens of kB)
 # The run must end within this. The work is one model load (~10-15 s), 9 small videos at 4 frames
@@ -47,42 +46,8 @@ FORMULA_SCORE = "=1+2"  # written as a real formula cell
 FORMULA_LIKE = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", '=HYPERLINK("http://x","y")']
 
 
-def small_video(folder: Path, name: str, photos: list[np.ndarray], seed: int) -> bytes:
-    """The bytes of a short mp4 of the photos drifting over a seeded backdrop (none: no face)."""
-    frames = face_clip(photos, FRAMES, size=SIZE, seed=seed) if photos else blank_clip(FRAMES, SIZE, seed)
-    return write_video(folder / name, frames).read_bytes()
-
-
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-Route = Callable[["Handler", int], None]  # (handler, how many times this path was asked for)
-
-
-class VideoServer(CountingServer):
-    """A local HTTP server with one route per path."""
-
-    def __init__(self, routes: dict[str, Route]) -> None:
-        super().__init__(Handler)
-        self.routes = routes
-
-
-class Handler(RouteHandler):
-    """Answers from the server's routes; a path without one is not found."""
-
-    server: VideoServer
-
-    def route(self, path: str, hits: int) -> None:
-        self.server.routes.get(path, not_found)(self, hits)
-
-
-def not_found(handler: Handler, hits: int) -> None:
-    handler.reply(404, b"not found", content_type="text/plain")
-
-
-def serving(body: bytes, **options: object) -> Route:
-    return lambda handler, hits: handler.reply(200, body, **options)
 
 
 def slowly(body: bytes) -> Route:
@@ -90,10 +55,6 @@ def slowly(body: bytes) -> Route:
         time.sleep(SLOW_S)
         handler.reply(200, body)
     return route
-
-
-def mirrored(photo: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(photo[:, ::-1])
 
 
 @dataclass

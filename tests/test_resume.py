@@ -16,7 +16,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from test_faults import VideoServer, mirrored, serving, small_video
+from support.clips import mirrored, small_video
+from support.routes import VideoServer, serving
 
 from influencer_kit_samples.photos import astronaut, grace_hopper
 
