@@ -41,7 +41,7 @@ def timed(timings: dict[str, float], stage: str):
 
 def input_path(cfg: DictConfig, fetch_cfg: FetchConfig) -> Path:
     """The spreadsheet to read: `data.path` (a file, or a Google Sheets link downloaded), or the demo
-    set built on the fly."""
+    set the package ships, copied into the cache."""
     if cfg.data.path:
         return resolve_sheet(str(cfg.data.path), Path(cfg.cache.dir).expanduser().resolve(),
                              fetch_cfg, cfg.data.sheet)
