@@ -130,7 +130,7 @@ def test_a_variable_frame_rate_video_gives_every_planned_frame_at_its_time(tmp_p
 
 
 def test_frames_go_one_to_each_shot_then_to_the_longest_per_frame_taken():
-    assert spread_over_shots([0], [], 400, 8) == spread(400, 8)  # no cut seen, no looks: evenly spread
+    assert spread_over_shots([0], [], 400, 8) == [25, 75, 125, 175, 225, 275, 325, 375]  # no cut, no looks: even
     starts = [0, 100, 120, 300]  # shots of 100, 20, 180 and 100 frames
     assert spread_over_shots(starts, [], 400, 4) == [50, 110, 210, 350]  # one each, in its middle
     assert spread_over_shots(starts, [], 400, 3) == [50, 210, 350]  # more shots than frames: the longest
