@@ -94,7 +94,7 @@ def ik_components() -> list[Component]:
             name="deepface",
             factory=DeepFaceEmbedder,
             config=DeepFaceConfig,
-            description="deepface recognition models by name (weights download on first use)",
+            description="deepface recognition models by name (the deepface extra; weights download on first use)",
             weights_present=weights_present,
         )
     ]

@@ -77,7 +77,7 @@ def ik_components() -> list[Component]:
             name="retinaface",
             factory=RetinaFaceDetector,
             config=RetinaFaceConfig,
-            description="RetinaFace (retina-face package; weights download on first use)",
+            description="RetinaFace (retina-face, in the deepface extra; weights download on first use)",
             weights_present=_present,
         )
     ]
