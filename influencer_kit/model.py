@@ -26,6 +26,9 @@ class Status(StrEnum):
     INVALID_PERFORMANCE = "invalid_performance"
 
 
+UNANALYSED = (Status.DOWNLOAD_ERROR, Status.DECODE_ERROR, Status.INVALID_URL)  # no video to look at
+
+
 @dataclass
 class InputRow:
     row: int  # 1-based data row
@@ -52,7 +55,7 @@ class Fetched:
     url: str  # as given ("" when the cell was not text)
     path: Path | None  # the cached file, or None on failure
     sha256: str | None
-    status: str  # "ok", "download_error" or "invalid_url"
+    status: Status  # OK, DOWNLOAD_ERROR or INVALID_URL
     error: str  # empty when ok, else a sentence naming the URL and what went wrong
     source: str  # rule that resolved it: "http", "google_drive", "yt-dlp" (sources.py), "file", "local" or ""
     downloaded: bool = False  # True if bytes came over the network in this call
@@ -80,6 +83,12 @@ class Face:
     @property
     def area(self) -> int:
         return self.box[2] * self.box[3]
+
+    @property
+    def quality(self) -> float:
+        """How good a picture of the person this face is: the larger and surer, the better. The best
+        face of a track is embedded, and the best of a person shows them everywhere."""
+        return self.area * self.confidence
 
 
 @dataclass(kw_only=True)
@@ -163,4 +172,3 @@ class Result:
     output_dir: Path
     timings: dict[str, float] = field(default_factory=dict)
     registry: RegistrySummary | None = None  # what the registry of known people did; None when off
-    closeness: pd.DataFrame | None = None  # per person: face_spread, nearest_influencer, nearest_distance

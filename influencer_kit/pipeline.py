@@ -18,10 +18,11 @@ from influencer_kit.execution.task import FaceSettings
 from influencer_kit.inputs.demo import build_demo
 from influencer_kit.inputs.sheet import read_sheet
 from influencer_kit.model import Appearance, Fetched, RegistrySummary, Result, VideoFaces
+from influencer_kit.outputs.folders import first_rows, representative_paths
 from influencer_kit.outputs.tables import write_outputs
 from influencer_kit.people import close_calls
-from influencer_kit.people.grouping import cluster_appearances, group_within_video, identify
-from influencer_kit.people.videos_table import build_videos_table, ranking_input, with_names
+from influencer_kit.people.grouping import cluster_appearances, group_within_video, identify, representative_faces
+from influencer_kit.people.videos_table import build_videos_table, ranking_input, with_faces_and_closeness, with_names
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.components import or_default
 from influencer_kit.ranking import ranking
@@ -88,8 +89,9 @@ def run(cfg: DictConfig) -> Result:
         metrics = with_names(ranking.performance_metrics(ranking_input(sheet, videos, performance), cfg.ranking), names)
         ranked, unranked = ranking.rank(metrics, cfg.ranking)
         ranked = with_names(ranked, names)
-    result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings, registry,
-                    calls.people)
+        faces_shown = representative_paths(representative_faces(appearances, faces), faces, first_rows(videos))
+        metrics = with_faces_and_closeness(metrics, faces_shown, calls.people)
+    result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings, registry)
     with timed(timings, "write outputs"):
         write_outputs(result, cfg)
     return result

@@ -285,7 +285,8 @@ def identify_in_process(path: str, key: str, start, seed: int) -> list[str]:
 def fake_faces(i: int):
     from influencer_kit.model import FaceRecord, VideoFaces
 
-    return VideoFaces([0], [b""], [FaceRecord(box=(i, 0, 10, 10), confidence=1.0, frame_index=0, crop_jpeg=b"jpeg")], np.zeros((1, 8), np.float32))
+    return VideoFaces([0], [b""], [FaceRecord(box=(i, 0, 10, 10), confidence=1.0, frame_index=0,
+                                                    crop_jpeg=b"jpeg")], np.zeros((1, 8), np.float32))
 
 
 def test_many_processes_identifying_at_once_agree(tmp_path):

@@ -24,7 +24,7 @@ from conftest import need_shared_faces, run_cli
 
 from influencer_kit.experiment.mlflow_run import SHEET_COLUMNS, SHEET_TILE
 from influencer_kit.faces.cache import FaceCache
-from influencer_kit.outputs.tables import safe_name
+from influencer_kit.outputs.folders import safe_name
 from influencer_kit_samples.people import build_people_dataset
 
 pytestmark = pytest.mark.slow
@@ -285,7 +285,8 @@ WRITER = textwrap.dedent("""
     rng = np.random.default_rng(0)
     jpegs = [cv2.imencode(".jpg", rng.integers(0, 255, (480, 640, 3), dtype=np.uint8))[1].tobytes()
              for _ in range(20)]
-    records = [FaceRecord(box=(i, i, 40, 40), confidence=0.99, frame_index=i, crop_jpeg=jpeg) for i, jpeg in enumerate(jpegs)]
+    records = [FaceRecord(box=(i, i, 40, 40), confidence=0.99, frame_index=i, crop_jpeg=jpeg)
+               for i, jpeg in enumerate(jpegs)]
     faces = VideoFaces(list(range(20)), jpegs, records, rng.normal(size=(20, 128)))
     cache = FaceCache(sys.argv[1], {"detector": "test"})
     for n in range(int(sys.argv[2])):

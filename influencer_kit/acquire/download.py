@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from influencer_kit.model import Fetched
+from influencer_kit.model import Fetched, Status
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class FetchError(Exception):
         self.retry = retry
 
 
-def failed_row(row: int, url: str, source: str, error: str, status: str = "download_error") -> Fetched:
+def failed_row(row: int, url: str, source: str, error: str, status: Status = Status.DOWNLOAD_ERROR) -> Fetched:
     """A failed result, logged."""
     log.warning("row %d: %s", row, error)
     return Fetched(row, url, None, None, status, error, source)
@@ -72,7 +72,7 @@ def failed_row(row: int, url: str, source: str, error: str, status: str = "downl
 
 def invalid_row(row: int, url: str, source: str, error: str) -> Fetched:
     """A reference that is not something this module can fetch."""
-    return failed_row(row, url, source, error, status="invalid_url")
+    return failed_row(row, url, source, error, status=Status.INVALID_URL)
 
 
 def resolve_path(path: str, base_dir: Path) -> Path:
@@ -142,7 +142,7 @@ def fetch_local(row: int, url: str, path: Path, source: str, cache_dir: Path) ->
         sha256, cached = store_local(path, cache_dir)
     except FetchError as e:
         return failed_row(row, url, source, str(e))
-    return Fetched(row, url, cached, sha256, "ok", "", source)
+    return Fetched(row, url, cached, sha256, Status.OK, "", source)
 
 
 def store_local(path: Path, cache_dir: Path) -> tuple[str, Path]:
@@ -189,7 +189,7 @@ def fetch_http(
     known = lookup_url(cache_dir, text, ext)
     if known is not None:
         log.debug("row %d: %s already in the cache", row, text)
-        return Fetched(row, url, known, known.name[:64], "ok", "", "http")
+        return Fetched(row, url, known, known.name[:64], Status.OK, "", "http")
     if session is None:
         with requests.Session() as own:
             return fetch_http(row, url, text, cache_dir, cfg, own)
@@ -199,7 +199,7 @@ def fetch_http(
         return failed_row(row, url, "http", str(e))
     remember_url(cache_dir, text, sha256)
     log.info("row %d: downloaded %s (%s)", row, text, sha256[:12])
-    return Fetched(row, url, path, sha256, "ok", "", "http", downloaded=True)
+    return Fetched(row, url, path, sha256, Status.OK, "", "http", downloaded=True)
 
 
 def _url_index(cache_dir: Path, url: str) -> Path:

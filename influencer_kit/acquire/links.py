@@ -44,7 +44,7 @@ from influencer_kit.acquire.download import (
     store_local,
 )
 from influencer_kit.inputs.sheet import InputError
-from influencer_kit.model import Fetched
+from influencer_kit.model import Fetched, Status
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ def _fetch_page(row: int, url: str, text: str, cache_dir: Path, cfg: FetchConfig
     the result where yt-dlp is missing or finds no video in it."""
     known = lookup_url(cache_dir, PAGE_KEY + text, "")
     if known is not None:
-        return Fetched(row, url, known, known.name[:64], "ok", "", "yt-dlp")
+        return Fetched(row, url, known, known.name[:64], Status.OK, "", "yt-dlp")
     yt_dlp = _yt_dlp()
     if yt_dlp is None:
         return web_page or failed_row(row, url, "yt-dlp", f"{text} is a video page, not a video file; {INSTALL_HINT}")
@@ -248,7 +248,7 @@ def _fetch_page(row: int, url: str, text: str, cache_dir: Path, cfg: FetchConfig
         return failed_row(row, url, "yt-dlp", str(e))
     remember_url(cache_dir, PAGE_KEY + text, sha256)
     log.info("row %d: downloaded the video on %s (%s)", row, text, sha256[:12])
-    return Fetched(row, url, path, sha256, "ok", "", "yt-dlp", downloaded=True)
+    return Fetched(row, url, path, sha256, Status.OK, "", "yt-dlp", downloaded=True)
 
 
 def _yt_dlp() -> ModuleType | None:

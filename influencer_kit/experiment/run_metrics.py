@@ -7,9 +7,10 @@ from omegaconf import DictConfig
 
 from influencer_kit.experiment.evaluation import external_scores, internal_scores
 from influencer_kit.inputs.sheet import normalise
+from influencer_kit.model import UNANALYSED, Status
 from influencer_kit.ranking import ranking
 
-STATUSES = ("ok", "no_face", "download_error", "decode_error", "invalid_url", "invalid_performance")
+STATUSES = tuple(Status)
 
 
 def run_metrics(result, cfg: DictConfig) -> tuple[dict[str, float], dict[str, str]]:
@@ -22,7 +23,7 @@ def run_metrics(result, cfg: DictConfig) -> tuple[dict[str, float], dict[str, st
     metrics: dict[str, float] = {
         "rows": len(videos),
         **{f"rows_{s}": int(counts.get(s, 0)) for s in STATUSES},
-        "rows_failed": int(videos["status"].isin(["download_error", "decode_error", "invalid_url"]).sum()),
+        "rows_failed": int(videos["status"].isin(UNANALYSED).sum()),
         "videos_unique": len(result.faces),
         "frames": int(sum(len(v.frame_indices) for v in result.faces.values())),
         "faces": int(sum(len(v.faces) for v in result.faces.values())),

@@ -301,7 +301,7 @@ def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: Anal
     per_frame, tracks, false_faces = people_only(per_frame)
     seen = [s for faces in per_frame for s in faces]
     track_of_face = [t for ids in tracks for t in ids]
-    quality = [s.face.area * s.face.confidence for s in seen]
+    quality = [s.face.quality for s in seen]
     embedded = embed_faces(embedder, frames, seen, best_faces(track_of_face, quality, rules.faces_per_track))
     unsure = disagreeing_tracks(track_of_face, embedded, rules.same_person_distance)
     rest = [i for i, t in enumerate(track_of_face) if t in unsure and i not in embedded]

@@ -25,6 +25,7 @@ from influencer_kit.ranking import ranking
 from influencer_kit.atomic import write_atomic
 from influencer_kit.model import FaceRecord, Result
 from influencer_kit.acquire.download import resolve_path
+from influencer_kit.people.grouping import best_face
 from influencer_kit.outputs.tradeoff_chart import FONT, GRID, INK, MUTED, tradeoff_svg
 
 PORTRAIT_PX = 240  # stored size of the representative face (shown at half, sharp on HiDPI screens)
@@ -166,17 +167,16 @@ class ReportData:
         self.urls = ["" if _missing(u) else str(u) for u in videos[url_column]]
         self.first_row = videos.loc[videos["video_sha256"] != ""].drop_duplicates("video_sha256") \
             .set_index("video_sha256")["row"].to_dict()
-        best: dict[str, dict[str, FaceRecord]] = defaultdict(dict)  # person -> video -> largest, surest face
+        best: dict[str, dict[str, FaceRecord]] = defaultdict(dict)  # person -> video -> best face
         for appearance in result.appearances:
-            faces = result.faces[appearance.video].faces
-            for face in (faces[i] for i in appearance.face_ids):
-                kept = best[appearance.person].get(appearance.video)
-                if kept is None or face.area * face.confidence > kept.area * kept.confidence:
-                    best[appearance.person][appearance.video] = face
+            video = result.faces[appearance.video]
+            face = video.faces[best_face(appearance, video)]
+            kept = best[appearance.person].get(appearance.video)
+            if kept is None or face.quality > kept.quality:  # one person, several groups in one video
+                best[appearance.person][appearance.video] = face
         self.crops = {person: sorted((int(self.first_row[video]), face.crop_jpeg) for video, face in by_video.items())
                       for person, by_video in best.items()}  # person -> (first row of the video, crop)
-        closeness = result.closeness if result.closeness is not None else pd.DataFrame(columns=["influencer"])
-        self.closeness = closeness.set_index("influencer")  # face_spread, nearest_influencer, nearest_distance
+        self.closeness = result.metrics.set_index("influencer")  # face_spread, nearest_influencer, nearest_distance
         self.carded = set(result.metrics["influencer"])  # people with a card
         self.portraits = {
             row.influencer: self._read(row.representative_face)

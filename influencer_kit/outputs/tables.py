@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from influencer_kit.ranking import ranking
 from influencer_kit.atomic import write_atomic
 from influencer_kit.model import Result
+from influencer_kit.outputs.folders import write_face_folders
 from influencer_kit.outputs.report import thumbnail, video_links, write_report
 
 FORMULA_START = ("=", "+", "-", "@")
@@ -162,52 +163,13 @@ def write_table(table: pd.DataFrame, out: Path, name: str, links: dict[str, list
     write_atomic(out / f"{name}.csv", csv_safe(table).to_csv(index=False).encode())
 
 
-def safe_name(text: str) -> str:
-    """A file or folder name that cannot leave its parent folder."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("._")
-    return name or "unnamed"
-
-
-def write_face_folders(result: Result, out: Path) -> dict[str, str]:
-    """Frames, per-video faces and per-influencer faces; returns each influencer's representative
-    face (their largest, most confident crop) relative to the output folder."""
-    frames_dir, faces_dir, clusters_dir = (out / n for n in
-                                           ("extracted_frames_videos", "detected_faces_videos", "face_clusters"))
-    for folder in (frames_dir, faces_dir, clusters_dir):
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-    first_row = result.videos.drop_duplicates("video_sha256").set_index("video_sha256")["row"].to_dict()
-    for sha, vf in result.faces.items():
-        tag = f"row{int(first_row[sha]):04d}"
-        for index, jpeg in zip(vf.frame_indices, vf.frames_jpeg):
-            (frames_dir / f"{tag}_frame{index:06d}.jpg").write_bytes(jpeg)
-        for i, face in enumerate(vf.faces):
-            (faces_dir / f"{tag}_frame{face.frame_index:06d}_face{i:02d}.jpg").write_bytes(face.crop_jpeg)
-    best: dict[str, tuple[float, str]] = {}
-    for appearance in result.appearances:
-        vf = result.faces[appearance.video]
-        person_dir = clusters_dir / safe_name(appearance.person)
-        person_dir.mkdir(exist_ok=True)
-        tag = f"row{int(first_row[appearance.video]):04d}"
-        for i in appearance.face_ids:
-            face = vf.faces[i]
-            path = person_dir / f"{tag}_frame{face.frame_index:06d}_face{i:02d}.jpg"
-            path.write_bytes(face.crop_jpeg)
-            quality = face.area * face.confidence
-            if quality > best.get(appearance.person, (-1.0, ""))[0]:
-                best[appearance.person] = (quality, path.relative_to(out).as_posix())
-    return {person: rel for person, (_, rel) in best.items()}
-
-
 def write_outputs(result: Result, cfg) -> None:
     """Everything the contract promises in `output.dir`."""
     out = result.output_dir
     out.mkdir(parents=True, exist_ok=True)
-    representative = write_face_folders(result, out)
-    result.metrics["representative_face"] = result.metrics["influencer"].map(representative).fillna("")
-    if result.closeness is not None:  # face_spread, nearest_influencer, nearest_distance, after the contract's
-        result.metrics = result.metrics.merge(result.closeness, on="influencer", how="left")
+    write_face_folders(result, out)
     videos, metrics, ranked = result.videos, result.metrics, result.ranked
+    representative = metrics.set_index("influencer")["representative_face"]
     url_column = result.sheet.url_column
     write_table(videos, out, "ProcessedVideos_videos",
                 links={url_column: video_links(videos, url_column, result.sheet.path.parent)})

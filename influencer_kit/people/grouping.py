@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from influencer_kit.model import Appearance, FaceRecord
+from influencer_kit.model import Appearance, FaceRecord, VideoFaces
 from influencer_kit.people.linkage import average_linkage, split_apart
 from influencer_kit.plugin.components import Clusterer
 
@@ -82,6 +82,23 @@ def identify(appearances: list[Appearance], labels: np.ndarray, prefix: str = "i
         if label not in ids:
             ids[label] = person_id(first + len(ids), prefix)
         appearance.person = ids[label]
+
+
+def best_face(appearance: Appearance, video: VideoFaces) -> int:
+    """The index of the appearance's best face (`Face.quality`; the earliest on a tie)."""
+    return max(appearance.face_ids, key=lambda i: (video.faces[i].quality, -i))
+
+
+def representative_faces(appearances: list[Appearance], faces: dict[str, VideoFaces]) -> dict[str, Appearance]:
+    """Each person's appearance holding their best face (`best_face`), which shows them in every
+    output: the first such appearance on a tie."""
+    best: dict[str, tuple[float, Appearance]] = {}
+    for appearance in appearances:
+        video = faces[appearance.video]
+        quality = video.faces[best_face(appearance, video)].quality
+        if appearance.person not in best or quality > best[appearance.person][0]:
+            best[appearance.person] = (quality, appearance)
+    return {person: appearance for person, (_, appearance) in best.items()}
 
 
 def main_person(appearances: list[Appearance]) -> Appearance | None:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from influencer_kit.acquire.links import is_web_page
 from influencer_kit.faces.frames import codec_not_decoded
-from influencer_kit.model import Appearance, Fetched, Sheet, VideoFaces
+from influencer_kit.model import Appearance, Fetched, Sheet, Status, VideoFaces
 
 CONTRACT_COLUMNS = ["row", "status", "error", "video_sha256", "duplicate_of", "frames_sampled",
                     "faces_detected", "influencer", "influencers"]
@@ -51,10 +51,10 @@ def build_videos_table(sheet: Sheet, fetched: list[Fetched], analysed: dict[str,
             record["duplicate_of"] = first if duplicate else ""
             fill_from_faces(record, row.url, got.path, analysed[got.sha256], by_video[got.sha256],
                             row.performance_error)
-            record["counted"] = record["status"] == "ok" and got.sha256 not in counted_videos
+            record["counted"] = record["status"] == Status.OK and got.sha256 not in counted_videos
             if record["counted"]:
                 counted_videos.add(got.sha256)
-        if record["status"] not in ("ok", "invalid_performance") and row.performance_error:
+        if record["status"] not in (Status.OK, Status.INVALID_PERFORMANCE) and row.performance_error:
             record["error"] += f"; also, {row.performance_error}"
         records.append(record)
     extra = pd.DataFrame.from_records(records, columns=CONTRACT_COLUMNS + EXTRA_COLUMNS)
@@ -65,25 +65,25 @@ def fill_from_faces(record: dict, url: str, path: Path | None, result: VideoFace
                     appearances: list[Appearance], performance_error: str) -> None:
     """Status, counts and people of a row whose video was fetched."""
     if isinstance(result, str):
-        record.update(status="decode_error", error=undecodable(url, path, result))
+        record.update(status=Status.DECODE_ERROR, error=undecodable(url, path, result))
         return
     record.update(frames_sampled=len(result.frame_indices), faces_detected=len(result.faces),
                   false_faces=result.false_faces)
     people = people_in_video(appearances)
     if not people:
-        record.update(status="no_face", error=f"no face found in {len(result.frame_indices)} sampled frames")
+        record.update(status=Status.NO_FACE, error=f"no face found in {len(result.frame_indices)} sampled frames")
         return
     record["influencers"] = ";".join(p for p, _, _ in people)
     ignored = {a.person for a in appearances if a.ignored}
     main = next((p for p in people if p[0] not in ignored), None)
     if main is None:
-        record.update(status="no_face",
+        record.update(status=Status.NO_FACE,
                       error=f"only people marked not an influencer were seen: {record['influencers']}")
         return
     name = next(a.name for a in appearances if a.person == main[0])
     record.update(influencer=main[0], name=name, influencer_faces=main[1])
     if performance_error:
-        record.update(status="invalid_performance",
+        record.update(status=Status.INVALID_PERFORMANCE,
                       error=f"{performance_error}; the row is left out of {main[0]}'s statistics")
 
 
@@ -110,6 +110,13 @@ def with_names(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
     table = table.copy()
     table.insert(table.columns.get_loc("influencer") + 1, "name", table["influencer"].map(names).fillna(""))
     return table
+
+
+def with_faces_and_closeness(metrics: pd.DataFrame, faces: dict[str, str], closeness: pd.DataFrame) -> pd.DataFrame:
+    """PerformanceMetrics with each influencer's `representative_face` (its path in the output
+    folder), then how close they are to others (`face_spread`, `nearest_influencer`, `nearest_distance`)."""
+    table = metrics.assign(representative_face=metrics["influencer"].map(faces).fillna(""))
+    return table.merge(closeness, on="influencer", how="left")
 
 
 def ranking_input(sheet: Sheet, videos: pd.DataFrame, performance: list[float | None] | None = None) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from influencer_kit.model import Appearance, RegistrySummary, VideoFaces
-from influencer_kit.people.grouping import cluster_appearances, identify
+from influencer_kit.people.grouping import best_face, cluster_appearances, identify
 from influencer_kit.plugin.components import Clusterer, or_default
 from influencer_kit.registry.corrections import describe
 from influencer_kit.registry.embedders import check_embedder
@@ -94,8 +94,7 @@ def add_new_people(registry: Registry, unknown: list[Appearance], clusterer: Clu
 def remember(registry: Registry, appearance: Appearance, video: VideoFaces, embedder_key: str) -> None:
     """Store an appearance as a reference face of its person: its best face (largest, surest) crop,
     and the appearance's mean embedding."""
-    best = max(appearance.face_ids, key=lambda i: (video.faces[i].area * video.faces[i].confidence, -i))
-    face = video.faces[best]
+    face = video.faces[best_face(appearance, video)]
     face_id = registry.add_face(appearance.person, appearance.video, face.frame_index, face.box,
                                 box_in_crop(face.box), face.crop_jpeg)
     registry.add_embedding(face_id, embedder_key, appearance.embedding)
