@@ -4,23 +4,19 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from influencer_kit.errors import ConfigError
+from influencer_kit.plugin import ConfigError
 
 EXTRA = "deepface"  # TensorFlow, tf-keras, deepface, retina-face
 
 
-class MissingExtraError(ConfigError):
-    """A component needs a package that only an extra of influencer-kit installs."""
-
-
 def import_extra(module: str, feature: str) -> ModuleType:
-    """`module` imported, or a `MissingExtraError` saying that `feature` needs the `deepface` extra."""
+    """`module` imported, or a `ConfigError` saying that `feature` needs the `deepface` extra."""
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as err:
         if err.name is None or err.name.split(".")[0] != module.split(".")[0]:
             raise  # the package is there but something it imports is not: its own problem
-        raise MissingExtraError(
+        raise ConfigError(
             f"{feature} needs the {err.name.split('.')[0]} package, which the default install leaves out: "
             f"pip install 'influencer-kit[{EXTRA}]' (in a checkout: .venv/bin/pip install -e '.[{EXTRA}]')"
         ) from None

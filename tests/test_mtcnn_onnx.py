@@ -22,7 +22,7 @@ from influencer_kit.faces.analyse import downscale
 from influencer_kit.faces.frames import VideoReader, spread
 from influencer_kit.model import Face
 from influencer_kit.plugin import manager
-from influencer_kit_plugins.mtcnn import MTCNNDetector
+from influencer_kit_plugins.mtcnn import MTCNNConfig, MTCNNDetector
 from influencer_kit_samples.videos import load_rgb
 
 BOX_PX = 2
@@ -32,7 +32,7 @@ CONFIDENCE = 1e-3
 
 @pytest.fixture(scope="module")
 def runtimes() -> tuple[MTCNNDetector, MTCNNDetector]:
-    return MTCNNDetector(runtime="onnxruntime").fit(), MTCNNDetector(runtime="tensorflow").fit()
+    return MTCNNDetector(MTCNNConfig(runtime="onnxruntime")).fit(), MTCNNDetector(MTCNNConfig(runtime="tensorflow")).fit()
 
 
 def assert_same_faces(ours: list[list[Face]], theirs: list[list[Face]]) -> None:
@@ -109,7 +109,7 @@ def test_a_batch_of_clip_frames_gives_the_packages_faces(runtimes, shared_faces)
 
 
 def test_the_default_detector_runs_on_onnxruntime_and_never_imports_tensorflow(tmp_path):
-    assert manager.build("detector", {"name": "mtcnn"}).runtime == "onnxruntime"
+    assert manager.build("detector", {"name": "mtcnn"}).config.runtime == "onnxruntime"
     code = (
         "import sys\n"
         "from influencer_kit.plugin import manager\n"
@@ -124,4 +124,4 @@ def test_the_default_detector_runs_on_onnxruntime_and_never_imports_tensorflow(t
 
 def test_an_unknown_runtime_is_refused():
     with pytest.raises(ConfigError, match="onnxruntime, tensorflow"):
-        MTCNNDetector(runtime="bogus").fit()
+        MTCNNDetector(MTCNNConfig(runtime="bogus")).fit()

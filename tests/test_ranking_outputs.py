@@ -13,8 +13,8 @@ from conftest import make_config
 from openpyxl import load_workbook
 
 from influencer_kit import app, pipeline
+from influencer_kit.errors import InputError
 from influencer_kit.inputs.demo import build_demo
-from influencer_kit.inputs.sheet import InputError
 
 # One date per demo row: January and February (a good and a bad month) and a row with no date.
 DATES = ["2024-01-04", "2024-02-08", "2024-01-15", "2024-02-19", "2024-01-22", "2024-02-02", "2024-01-30",

@@ -26,7 +26,8 @@ from influencer_kit.acquire.links import (
     resolve_sheet,
     sheet_export,
 )
-from influencer_kit.inputs.sheet import InputError, read_sheet
+from influencer_kit.errors import InputError
+from influencer_kit.inputs.sheet import read_sheet
 from influencer_kit_samples.photos import grace_hopper
 from influencer_kit_samples.videos import face_clip, write_video
 
