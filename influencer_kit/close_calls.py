@@ -93,10 +93,11 @@ def assess(videos: pd.DataFrame, appearances: list[Appearance], same_person: flo
     by_video: dict[str, list[Appearance]] = defaultdict(list)
     for a in appearances:
         by_video[a.video].append(a)
-    reasons = [
-        close_call_reason(by_video[sha], person, distances, same_person) if person else ""
-        for sha, person in zip(videos["video_sha256"], videos["influencer"].fillna(""))
-    ]
+    decided: dict[tuple[str, str], str] = {}  # (video, influencer) -> reason: rows repeating a video share it
+    for key in dict.fromkeys(zip(videos["video_sha256"], videos["influencer"].fillna(""))):
+        if key[1]:
+            decided[key] = close_call_reason(by_video[key[0]], key[1], distances, same_person)
+    reasons = [decided.get(key, "") for key in zip(videos["video_sha256"], videos["influencer"].fillna(""))]
     rows = pd.DataFrame({"close_call": [bool(r) for r in reasons], "close_call_reason": reasons}, index=videos.index)
     return CloseCalls(rows, person_table(distances))
 

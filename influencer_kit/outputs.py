@@ -22,7 +22,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from influencer_kit import ranking
 from influencer_kit.atomic import write_atomic
-from influencer_kit.report import thumbnail, video_links, write_report
+from influencer_kit.report import thumbnail, video_links
 
 if TYPE_CHECKING:
     from influencer_kit.pipeline import Result
@@ -202,7 +202,8 @@ def write_face_folders(result: "Result", out: Path) -> dict[str, str]:
 
 
 def write_outputs(result: "Result", cfg) -> None:
-    """Everything the contract promises in `output.dir`."""
+    """The tables and face folders the contract promises in `output.dir` (the report is
+    `report.write_report`)."""
     out = result.output_dir
     out.mkdir(parents=True, exist_ok=True)
     representative = write_face_folders(result, out)
@@ -224,7 +225,6 @@ def write_outputs(result: "Result", cfg) -> None:
                 links={FACE_COLUMN: [face or None for face in faces]},
                 pictures={FACE_COLUMN: [(out / face).read_bytes() if face else None for face in faces]},
                 notes=notes, more_sheets={"About": about, "Not ranked": result.unranked})
-    write_report(result, out, cfg)
 
 
 def with_face_column(ranked: pd.DataFrame, faces: pd.Series) -> pd.DataFrame:

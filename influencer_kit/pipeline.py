@@ -20,6 +20,7 @@ from influencer_kit.faces import VideoFaces
 from influencer_kit.fetch import Fetched, FetchConfig, fetch_all
 from influencer_kit.outputs import write_outputs
 from influencer_kit.people import Appearance, cluster_appearances, group_within_video, identify
+from influencer_kit.report import write_report
 from influencer_kit.registry.known import KnownPeople, RegistrySummary, prepare as prepare_registry
 from influencer_kit.sheet import Sheet, read_sheet
 from influencer_kit.sources import resolve_sheet
@@ -107,6 +108,8 @@ def run(cfg: DictConfig) -> Result:
                     calls.people)
     with timed(timings, "write outputs"):
         write_outputs(result, cfg)
+    with timed(timings, "report"):
+        write_report(result, out, cfg)
     return result
 
 
