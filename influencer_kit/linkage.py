@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from influencer_kit.neighbours import EXACT_MAX, radius_graph
 
-def components(X: np.ndarray, threshold: float, start: np.ndarray) -> np.ndarray:
+
+def components(X: np.ndarray, threshold: float, start: np.ndarray, exact_max: int = EXACT_MAX) -> np.ndarray:
     """A component number per row: rows closer than `threshold` (Euclidean), or in one `start`
-    group, directly or through others, share one."""
+    group, directly or through others, share one. The rows closer than `threshold` are found
+    exactly up to `exact_max` rows, approximately above (`neighbours.radius_graph`)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
-    from sklearn.neighbors import radius_neighbors_graph
 
     n = len(X)
     if n < 2:
         return np.zeros(n, dtype=int)
-    close = radius_neighbors_graph(X, radius=threshold, mode="connectivity", include_self=False)
+    close = radius_graph(X, threshold, exact_max)
     first_of_group = {}
     together = np.asarray([first_of_group.setdefault(g, i) for i, g in enumerate(start)])
     kept = coo_matrix((np.ones(n), (np.arange(n), together)), shape=(n, n))
@@ -82,15 +84,16 @@ def merge_groups(distances: np.ndarray, threshold: float, start: np.ndarray, apa
 
 
 def average_linkage(X: np.ndarray, threshold: float, start: np.ndarray | None = None,
-                    apart: np.ndarray | None = None) -> np.ndarray:
+                    apart: np.ndarray | None = None, exact_max: int = EXACT_MAX) -> np.ndarray:
     """Average-linkage clusters of the rows of X cut at `threshold`, numbered 0.. in order of first
     row. `start`: a group number per row for rows that must stay together (default: none);
-    `apart`: pairs of rows (shape (m, 2)) that must end in different clusters."""
+    `apart`: pairs of rows (shape (m, 2)) that must end in different clusters; `exact_max`: above
+    this many rows, the components are found with approximate neighbours."""
     n = len(X)
     start = np.arange(n) if start is None else np.asarray(start)
     apart = np.zeros((0, 2), dtype=int) if apart is None else apart
     labels = np.empty(n, dtype=int)
-    joined = components(X, threshold, start) if np.isfinite(threshold) else np.zeros(n, dtype=int)
+    joined = components(X, threshold, start, exact_max) if np.isfinite(threshold) else np.zeros(n, dtype=int)
     apart_in = pairs_by_group(apart, joined)
     empty = np.zeros((0, 2), dtype=int)
     next_label = 0

@@ -10,6 +10,7 @@ import numpy as np
 
 from influencer_kit import hookimpl
 from influencer_kit.components import ClusterConfig, Component, same_person_option
+from influencer_kit.neighbours import EXACT_MAX
 
 
 @dataclass
@@ -19,13 +20,16 @@ class AgglomerativeConfig(ClusterConfig):
     eps: Optional[float] = same_person_option("the cut; None: the embedder's same-person distance")
     linkage: str = "average"  # average: two groups merge when their faces are close on average (no chaining)
     metric: str = "euclidean"
+    exact_max: int = EXACT_MAX  # above this many points, neighbours are found approximately (faiss HNSW)
 
 
 class AgglomerativeClusterer:
-    def __init__(self, eps: float = 0.55, linkage: str = "average", metric: str = "euclidean") -> None:
+    def __init__(self, eps: float = 0.55, linkage: str = "average", metric: str = "euclidean",
+                 exact_max: int = EXACT_MAX) -> None:
         self.eps = eps
         self.linkage = linkage
         self.metric = metric
+        self.exact_max = exact_max
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
         if len(X) < 2:
@@ -33,7 +37,7 @@ class AgglomerativeClusterer:
         if self.linkage == "average" and self.metric == "euclidean":
             from influencer_kit.linkage import average_linkage
 
-            return average_linkage(np.asarray(X, dtype=np.float64), self.eps)
+            return average_linkage(np.asarray(X, dtype=np.float64), self.eps, exact_max=self.exact_max)
         from sklearn.cluster import AgglomerativeClustering  # here, not at the top: video workers import every plugin
 
         self.model_ = AgglomerativeClustering(

@@ -8,6 +8,7 @@ import numpy as np
 
 from influencer_kit import hookimpl
 from influencer_kit.components import ClusterConfig, Component, same_person_option
+from influencer_kit.neighbours import EXACT_MAX, radius_graph
 
 
 @dataclass
@@ -16,17 +17,25 @@ class DBSCANConfig(ClusterConfig):
     eps: Optional[float] = same_person_option("neighbours closer than this are one person; None: the embedder's same-person distance")
     min_samples: int = 1  # 1: a person seen in one video is a cluster of their own, never noise
     metric: str = "euclidean"
+    exact_max: int = EXACT_MAX  # above this many points, neighbours are found approximately (faiss HNSW)
 
 
 class DBSCANClusterer:
-    def __init__(self, eps: float = 0.6, min_samples: int = 1, metric: str = "euclidean") -> None:
+    def __init__(self, eps: float = 0.6, min_samples: int = 1, metric: str = "euclidean",
+                 exact_max: int = EXACT_MAX) -> None:
         self.eps = eps
         self.min_samples = min_samples
         self.metric = metric
+        self.exact_max = exact_max
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        """DBSCAN's labels. Above `exact_max` points (Euclidean), DBSCAN runs on the graph of
+        neighbours within eps found approximately (`neighbours.radius_graph`)."""
         from sklearn.cluster import DBSCAN  # here, not at the top: video workers import every plugin
 
+        if len(X) > self.exact_max and self.metric == "euclidean":
+            self.model_ = DBSCAN(eps=self.eps, min_samples=self.min_samples, metric="precomputed")
+            return self.model_.fit_predict(radius_graph(np.asarray(X), self.eps, self.exact_max))
         self.model_ = DBSCAN(eps=self.eps, min_samples=self.min_samples, metric=self.metric)
         return self.model_.fit_predict(X)
 
