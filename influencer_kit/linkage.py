@@ -83,6 +83,15 @@ def merge_groups(distances: np.ndarray, threshold: float, start: np.ndarray, apa
     return groups
 
 
+def unconstrained_average(X: np.ndarray, threshold: float) -> np.ndarray:
+    """Average-linkage groups of the rows of X cut at `threshold`, when no rows must stay together
+    or apart: SciPy's linkage (nearest-neighbour chain, O(n^2)), the same merges as `merge_groups`."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    return fcluster(linkage(pdist(X), method="average"), t=threshold, criterion="distance")
+
+
 def average_linkage(X: np.ndarray, threshold: float, start: np.ndarray | None = None,
                     apart: np.ndarray | None = None, exact_max: int = EXACT_MAX) -> np.ndarray:
     """Average-linkage clusters of the rows of X cut at `threshold`, numbered 0.. in order of first
@@ -103,8 +112,11 @@ def average_linkage(X: np.ndarray, threshold: float, start: np.ndarray | None = 
             labels[rows] = next_label
             next_label += 1
             continue
-        inside = apart_matrix(rows, apart_in.get(int(joined[rows[0]]), empty))
-        groups = merge_groups(pairwise(X[rows]), threshold, start[rows], inside)
+        pairs = apart_in.get(int(joined[rows[0]]), empty)
+        if not len(pairs) and len(np.unique(start[rows])) == len(rows):  # nothing to keep together or apart
+            groups = unconstrained_average(X[rows], threshold)
+        else:
+            groups = merge_groups(pairwise(X[rows]), threshold, start[rows], apart_matrix(rows, pairs))
         for group in np.unique(groups):
             labels[rows[groups == group]] = next_label
             next_label += 1
