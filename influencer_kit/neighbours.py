@@ -16,9 +16,11 @@ from scipy import sparse
 
 EXACT_MAX = 20_000  # points; above this, neighbours are found approximately
 NEIGHBOURS = 32  # nearest points looked at per point by the approximate search
-HNSW_LINKS = 32  # graph links per point in the index (faiss's M)
-BUILD_SEARCH = 40  # candidates kept while building the index (efConstruction)
-QUERY_SEARCH = 64  # candidates kept while searching it (efSearch); at least the neighbours asked for
+CELLS_PER_ROOT = 1.0  # cells: this times the square root of the number of points
+PROBES = 3  # nearest cells whose points each query is compared with
+KMEANS_ROUNDS = 10
+RECOMPUTE_BELOW = 0.1  # approximate distances shorter than this are recomputed in double precision
+SAMPLE_PER_CELL = 32  # points per cell that k-means learns the cells from
 TINY = 1e-12  # stands for a distance of 0, which a sparse matrix would not keep
 BLOCK = 2048  # query rows per block of exact distances
 
@@ -36,7 +38,7 @@ def radius_graph(X: np.ndarray, radius: float, exact_max: int = EXACT_MAX) -> sp
         graph = radius_neighbors_graph(X, radius=radius, mode="distance", include_self=False).tocoo()
         rows, cols, dist = graph.row, graph.col, graph.data
     else:
-        dist, idx = approximate_neighbours(X, X, min(NEIGHBOURS + 1, n))
+        dist, idx = approximate_neighbours(X, X, min(NEIGHBOURS + 1, n), radius)
         rows = np.repeat(np.arange(n), idx.shape[1])
         cols, dist = idx.ravel(), dist.ravel()
         keep = (cols >= 0) & (cols != rows) & (dist <= radius)
@@ -76,14 +78,70 @@ def exact_neighbours(queries: np.ndarray, points: np.ndarray, k: int) -> tuple[n
     return dist_out, idx_out
 
 
-def approximate_neighbours(points: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """`nearest` through a faiss HNSW index of `points` (Euclidean distances)."""
+def approximate_neighbours(points: np.ndarray, queries: np.ndarray, k: int,
+                           radius: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """`nearest` (only points within `radius`, when given) through cells: faiss's k-means splits
+    the points into about sqrt(n) cells, each query is compared (a matrix product a cell at a
+    time) with the points of its `PROBES` nearest cells, and keeps the `k` nearest of those."""
+    points = np.ascontiguousarray(points, dtype=np.float32)
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    home, probes = cells(points, queries)
+    by_cell = np.argsort(home, kind="stable")
+    bounds = np.searchsorted(home[by_cell], np.arange(home.max() + 2))
+    asked = np.argsort(probes.ravel(), kind="stable")
+    asked_cell = probes.ravel()[asked]
+    asked_bounds = np.searchsorted(asked_cell, np.arange(home.max() + 2))
+    found_q, found_p, found_d = [], [], []
+    squared = (points * points).sum(axis=1)
+    for cell in range(home.max() + 1):
+        base = by_cell[bounds[cell]:bounds[cell + 1]]
+        ask = asked[asked_bounds[cell]:asked_bounds[cell + 1]] // probes.shape[1]
+        if not len(base) or not len(ask):
+            continue
+        q = queries[ask]
+        d2 = (q * q).sum(axis=1)[:, None] + squared[base][None, :] - 2.0 * (q @ points[base].T)
+        keep = min(k, len(base))
+        part = np.argpartition(d2, keep - 1, axis=1)[:, :keep] if keep < len(base) else \
+            np.broadcast_to(np.arange(len(base)), (len(ask), len(base)))
+        d = np.take_along_axis(d2, part, axis=1)
+        rows = np.repeat(ask, keep)
+        near = d.ravel() <= radius * radius
+        found_q.append(rows[near])
+        found_p.append(base[part.ravel()[near]])
+        found_d.append(d.ravel()[near])
+    empty = [np.zeros(0, np.int64)]
+    dist, idx = best_k(np.concatenate(found_q or empty), np.concatenate(found_p or empty),
+                       np.sqrt(np.maximum(np.concatenate(found_d or empty), 0.0)), len(queries), k)
+    # float32 products are off by ~1e-6 on squared distances: much, relative to a distance near 0
+    q, j = np.nonzero((idx >= 0) & (dist < RECOMPUTE_BELOW))
+    dist[q, j] = np.linalg.norm(queries[q].astype(np.float64) - points[idx[q, j]], axis=1)
+    return dist, idx
+
+
+def cells(points: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's cell (its nearest k-means centre) and each query's `PROBES` nearest cells
+    (fewer when there are fewer cells)."""
     import faiss  # here, not at the top: only large runs need it
 
-    index = faiss.IndexHNSWFlat(points.shape[1], HNSW_LINKS)
-    index.hnsw.efConstruction = BUILD_SEARCH
-    index.add(np.ascontiguousarray(points, dtype=np.float32))
-    index.hnsw.efSearch = max(QUERY_SEARCH, k)
-    squared, idx = index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
-    dist = np.where(idx >= 0, np.sqrt(np.maximum(squared, 0.0)), np.inf)
-    return dist.astype(np.float64), idx.astype(np.int64)
+    count = max(1, int(CELLS_PER_ROOT * np.sqrt(len(points))))
+    kmeans = faiss.Kmeans(points.shape[1], count, niter=KMEANS_ROUNDS, seed=1, max_points_per_centroid=SAMPLE_PER_CELL)
+    kmeans.train(points)
+    centres = faiss.IndexFlatL2(points.shape[1])
+    centres.add(kmeans.centroids)
+    home = centres.search(points, 1)[1][:, 0]
+    probes = centres.search(queries, min(PROBES, count))[1]
+    return home.astype(np.int64), probes.astype(np.int64)
+
+
+def best_k(q: np.ndarray, p: np.ndarray, d: np.ndarray, queries: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """From candidate pairs (query q[i], point p[i], distance d[i]; a point is in one cell, so a
+    pair comes once), each query's `k` nearest points; -1 and inf fill the rest."""
+    order = np.lexsort((d, q))
+    q, p, d = q[order], p[order], d[order]
+    rank = np.arange(len(q)) - np.searchsorted(q, np.arange(queries))[q]
+    keep = rank < k
+    dist = np.full((queries, k), np.inf)
+    idx = np.full((queries, k), -1, dtype=np.int64)
+    dist[q[keep], rank[keep]] = d[keep]
+    idx[q[keep], rank[keep]] = p[keep]
+    return dist, idx

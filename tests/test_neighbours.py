@@ -52,34 +52,37 @@ def test_dbscan_and_average_linkage_label_alike_either_way():
 
 
 def test_nearest_approximate_matches_exact():
-    X, _ = people(30, 5, seed=2)
-    exact_d, exact_i = nearest(X[:50], X, 4, exact_max=10_000)
-    approx_d, approx_i = nearest(X[:50], X, 4, exact_max=0)
-    assert exact_i[:, 0].tolist() == list(range(50))  # each point is its own nearest
-    assert (approx_i == exact_i).mean() >= 0.99
-    assert np.allclose(np.sort(approx_d, axis=1), np.sort(exact_d, axis=1), atol=1e-4)
+    X, _ = people(200, 5, seed=2)
+    exact_d, exact_i = nearest(X, X, 4, exact_max=10_000)
+    approx_d, approx_i = nearest(X, X, 4, exact_max=0)
+    assert exact_i[:, 0].tolist() == list(range(len(X)))  # each point is its own nearest
+    same = (approx_i == exact_i).all(axis=1)
+    assert same.mean() >= 0.98  # recall: at least 98% of the points get exactly their 4 nearest
+    assert np.allclose(approx_d[same], exact_d[same], atol=1e-3)  # float32 products: ~1e-7 on squares
 
 
 def test_registry_matching_decides_alike_either_way():
-    refs, owners_number = people(50, 3, seed=3)
+    refs, owners_number = people(300, 3, seed=3)
     owners = [f"influencer_{o:03d}" for o in owners_number]
-    X, truth = people(50, 3, seed=3)
+    X, truth = people(300, 3, seed=3)
     X = X + np.random.default_rng(9).normal(scale=0.02, size=X.shape)
     rule = MatchRule(match_distance=0.55, margin=0.05)
     exact = match(X, refs, owners, rule, exact_max=10_000)
     approximate = match(X, refs, owners, rule, exact_max=0)
     assert [d.person for d in exact] == [f"influencer_{t:03d}" for t in truth]
     assert [d.person for d in approximate] == [d.person for d in exact]
-    assert np.allclose([d.runner_up for d in approximate], [d.runner_up for d in exact])
+    # a runner-up the approximate search did not reach is replaced by a farther one, never a nearer one
+    assert all(a.runner_up >= e.runner_up - 1e-4 for a, e in zip(approximate, exact))
 
 
 def test_close_call_distances_alike_dense_or_by_candidates(monkeypatch):
+    """Comparing only the people near each appearance (found exactly here) finds the same nearest."""
     X, labels = people(30, 4, seed=4)
     appearances = [Appearance(video=f"v{i}", face_ids=[0], embedding=x, detections=1, area=1,
                               person=f"influencer_{label:03d}") for i, (x, label) in enumerate(zip(X, labels))]
     dense = close_calls.Distances(appearances)
     monkeypatch.setattr(close_calls, "DENSE_MAX", 0)
-    by_candidates = close_calls.Distances(appearances, exact_max=0)
+    by_candidates = close_calls.Distances(appearances)
     assert dense.dense and not by_candidates.dense
     for person in dense.people:
         assert by_candidates.nearest_person(person)[0] == dense.nearest_person(person)[0]

@@ -62,8 +62,10 @@ def match(X: np.ndarray, refs: np.ndarray, owners: list[str], rule: MatchRule,
     best_owner, best = hit_owner[:, 0], dist[:, 0]
     other = found & (hit_owner != best_owner[:, None])
     second = np.where(other.any(axis=1), dist[np.arange(len(X)), other.argmax(axis=1)], np.inf)
-    unsure = ~other.any(axis=1) & (found.sum(axis=1) < len(refs)) & (best <= rule.match_distance) \
-        & (dist[:, -1] - best < rule.margin)  # another person may lie just past the candidates
+    last = np.where(found, dist, -np.inf).max(axis=1)  # the farthest candidate found
+    every = found.sum(axis=1) == len(refs)
+    unsure = ~other.any(axis=1) & ~every & (best <= rule.match_distance) \
+        & ((found.sum(axis=1) < idx.shape[1]) | (last - best < rule.margin))  # another may lie past them
     second[unsure] = runner_up(X[unsure], refs, owner, best_owner[unsure])
     near = best <= rule.match_distance
     clear = second - best >= rule.margin
