@@ -49,16 +49,18 @@ def radius_graph(X: np.ndarray, radius: float, exact_max: int = EXACT_MAX) -> sp
     return sparse.csr_matrix((np.maximum(dist, TINY), (rows, cols)), shape=(n, n))
 
 
-def nearest(queries: np.ndarray, points: np.ndarray, k: int, exact_max: int = EXACT_MAX) -> tuple[np.ndarray, np.ndarray]:
+def nearest(queries: np.ndarray, points: np.ndarray, k: int, exact_max: int = EXACT_MAX,
+            probes: int = PROBES) -> tuple[np.ndarray, np.ndarray]:
     """The `k` rows of `points` nearest to each query (Euclidean distances and row numbers, nearest
     first; -1 and inf where there are fewer than k points). Exact when there are at most
-    `exact_max` queries or points, approximate above."""
+    `exact_max` queries or points, approximate above (each query compared with the points of its
+    `probes` nearest cells: more probes, fewer misses, more time)."""
     k = min(k, len(points))
     if k == 0 or not len(queries):
         return np.full((len(queries), k), np.inf), np.full((len(queries), k), -1, dtype=np.int64)
     if min(len(queries), len(points)) <= exact_max:
         return exact_neighbours(queries, points, k)
-    return approximate_neighbours(points, queries, k)
+    return approximate_neighbours(points, queries, k, probes=probes)
 
 
 def exact_neighbours(queries: np.ndarray, points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,24 +80,24 @@ def exact_neighbours(queries: np.ndarray, points: np.ndarray, k: int) -> tuple[n
     return dist_out, idx_out
 
 
-def approximate_neighbours(points: np.ndarray, queries: np.ndarray, k: int,
-                           radius: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+def approximate_neighbours(points: np.ndarray, queries: np.ndarray, k: int, radius: float = np.inf,
+                           probes: int = PROBES) -> tuple[np.ndarray, np.ndarray]:
     """`nearest` (only points within `radius`, when given) through cells: faiss's k-means splits
     the points into about sqrt(n) cells, each query is compared (a matrix product a cell at a
-    time) with the points of its `PROBES` nearest cells, and keeps the `k` nearest of those."""
+    time) with the points of its `probes` nearest cells, and keeps the `k` nearest of those."""
     points = np.ascontiguousarray(points, dtype=np.float32)
     queries = np.ascontiguousarray(queries, dtype=np.float32)
-    home, probes = cells(points, queries)
+    home, looked = cells(points, queries, probes)
     by_cell = np.argsort(home, kind="stable")
     bounds = np.searchsorted(home[by_cell], np.arange(home.max() + 2))
-    asked = np.argsort(probes.ravel(), kind="stable")
-    asked_cell = probes.ravel()[asked]
+    asked = np.argsort(looked.ravel(), kind="stable")
+    asked_cell = looked.ravel()[asked]
     asked_bounds = np.searchsorted(asked_cell, np.arange(home.max() + 2))
     found_q, found_p, found_d = [], [], []
     squared = (points * points).sum(axis=1)
     for cell in range(home.max() + 1):
         base = by_cell[bounds[cell]:bounds[cell + 1]]
-        ask = asked[asked_bounds[cell]:asked_bounds[cell + 1]] // probes.shape[1]
+        ask = asked[asked_bounds[cell]:asked_bounds[cell + 1]] // looked.shape[1]
         if not len(base) or not len(ask):
             continue
         q = queries[ask]
@@ -118,8 +120,8 @@ def approximate_neighbours(points: np.ndarray, queries: np.ndarray, k: int,
     return dist, idx
 
 
-def cells(points: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each point's cell (its nearest k-means centre) and each query's `PROBES` nearest cells
+def cells(points: np.ndarray, queries: np.ndarray, probes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each point's cell (its nearest k-means centre) and each query's `probes` nearest cells
     (fewer when there are fewer cells)."""
     import faiss  # here, not at the top: only large runs need it
 
@@ -129,8 +131,8 @@ def cells(points: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarr
     centres = faiss.IndexFlatL2(points.shape[1])
     centres.add(kmeans.centroids)
     home = centres.search(points, 1)[1][:, 0]
-    probes = centres.search(queries, min(PROBES, count))[1]
-    return home.astype(np.int64), probes.astype(np.int64)
+    nearest_cells = centres.search(queries, min(probes, count))[1]
+    return home.astype(np.int64), nearest_cells.astype(np.int64)
 
 
 def best_k(q: np.ndarray, p: np.ndarray, d: np.ndarray, queries: int, k: int) -> tuple[np.ndarray, np.ndarray]:

@@ -38,6 +38,7 @@ class Match:
 
 
 CANDIDATES = 32  # nearest reference faces looked at per appearance
+PROBES = 12  # cells searched per appearance when approximate: a missed match costs more than in clustering
 
 
 def match(X: np.ndarray, refs: np.ndarray, owners: list[str], rule: MatchRule,
@@ -56,7 +57,7 @@ def match(X: np.ndarray, refs: np.ndarray, owners: list[str], rule: MatchRule,
         return [Match("", np.inf, np.inf, False) for _ in range(len(X))]
     column = {p: i for i, p in enumerate(people)}
     owner = np.asarray([column[o] for o in owners])
-    dist, idx = nearest(X, refs, CANDIDATES, exact_max)
+    dist, idx = nearest(X, refs, CANDIDATES, exact_max, probes=PROBES)
     found = idx >= 0
     hit_owner = np.where(found, owner[np.maximum(idx, 0)], -1)
     best_owner, best = hit_owner[:, 0], dist[:, 0]
