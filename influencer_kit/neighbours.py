@@ -1,13 +1,15 @@
 """Who is near whom among embeddings: the pairs closer than a radius (the graph the clusterers
-need) and each query's nearest points (what registry matching needs).
+need) and each query's nearest points (what registry matching and close calls need).
 
-Up to `EXACT_MAX` points the search is exact (scikit-learn, and NumPy in blocks). Above it, exact
-search grows as n^2 (34 s for 100,000 appearances, an hour for a million), so an approximate
-index takes over: faiss's HNSW graph (`faiss-cpu`; benchmarks/results/ann_libraries.md says why
-this one). It finds each point's `NEIGHBOURS` nearest points and keeps those within the radius, so
-a point with more neighbours than that inside the radius keeps only its nearest ones; that is
-enough to join a person's appearances into one connected group, which is all a radius graph is
-used for here.
+Up to `exact_max` points (default `EXACT_MAX`) the search is exact (scikit-learn, and NumPy in
+blocks). Above it, exact search grows as n^2 (34 s for 100,000 appearances, an hour for a
+million), so an approximate search takes over, an inverted file searched by matrix products:
+faiss's k-means (`faiss-cpu`) splits the points into about sqrt(n) cells, and each query is
+compared with the points of its few nearest cells only (benchmarks/results/ann_libraries.md
+compares it with HNSW graphs and says why). It keeps each point's `NEIGHBOURS` nearest points
+within the radius, so a point with more neighbours than that inside the radius keeps only its
+nearest ones; that still joins a person's appearances into one connected group, which is all a
+radius graph is used for here.
 """
 from __future__ import annotations
 

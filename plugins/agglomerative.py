@@ -20,7 +20,7 @@ class AgglomerativeConfig(ClusterConfig):
     eps: Optional[float] = same_person_option("the cut; None: the embedder's same-person distance")
     linkage: str = "average"  # average: two groups merge when their faces are close on average (no chaining)
     metric: str = "euclidean"
-    exact_max: int = EXACT_MAX  # above this many points, neighbours are found approximately (faiss HNSW)
+    exact_max: int = EXACT_MAX  # above this many points, neighbours are found approximately (neighbours.py)
 
 
 class AgglomerativeClusterer:

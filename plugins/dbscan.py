@@ -17,7 +17,7 @@ class DBSCANConfig(ClusterConfig):
     eps: Optional[float] = same_person_option("neighbours closer than this are one person; None: the embedder's same-person distance")
     min_samples: int = 1  # 1: a person seen in one video is a cluster of their own, never noise
     metric: str = "euclidean"
-    exact_max: int = EXACT_MAX  # above this many points, neighbours are found approximately (faiss HNSW)
+    exact_max: int = EXACT_MAX  # above this many points, neighbours are found approximately (neighbours.py)
 
 
 class DBSCANClusterer:
