@@ -64,14 +64,14 @@ def usearch_hnsw(X: np.ndarray) -> np.ndarray:
 
 
 def kit_cells(X: np.ndarray) -> np.ndarray:
-    from influencer_kit.neighbours import approximate_neighbours
+    from influencer_kit.people.neighbours import approximate_neighbours
 
     return approximate_neighbours(X, X, K)[1]
 
 
 LIBRARIES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "faiss-cpu HNSW32": faiss_hnsw, "faiss-cpu IVFFlat": faiss_ivf, "hnswlib": hnswlib_hnsw,
-    "usearch": usearch_hnsw, "faiss-cpu k-means cells + matrix products (influencer_kit.neighbours)": kit_cells,
+    "usearch": usearch_hnsw, "faiss-cpu k-means cells + matrix products (influencer_kit.people.neighbours)": kit_cells,
 }
 
 

@@ -27,8 +27,8 @@ from sklearn.metrics import adjusted_rand_score
 from measure import commit, load, machine, run_measured, write_report
 from synthetic_embeddings import face_like
 
-from influencer_kit import plugins
-from influencer_kit.evaluation import bcubed
+from influencer_kit.experiment.evaluation import bcubed
+from influencer_kit.plugin import manager
 
 DIM = 128
 TIMEOUT_S = 900
@@ -41,7 +41,7 @@ def run_one(name: str, n: int, out: Path, exact: bool) -> None:
     `exact`), write time and score, and the labels beside `out`."""
     X, truth = face_like(n)
     settings = {"name": name, **({"exact_max": EXACT} if exact else {})}
-    clusterer = plugins.build("cluster", settings, same_person=SAME_PERSON)
+    clusterer = manager.build("cluster", settings, same_person=SAME_PERSON)
     start = time.perf_counter()
     labels = np.asarray(clusterer.fit_predict(X))
     seconds = time.perf_counter() - start
@@ -87,7 +87,7 @@ def main() -> None:
     if args.one:
         run_one(args.one[0], int(args.one[1]), Path(args.one[2]), args.exact)
         return
-    names = args.names or sorted(name for kind, name in plugins.registry() if kind == "cluster")
+    names = args.names or sorted(name for kind, name in manager.registry() if kind == "cluster")
     load_before = load()
     lines = ["| clusterer | points | time s | peak memory MiB | BCubed F | note |", "|---|---|---|---|---|---|"]
     summary = ["| clusterer | time grows as | memory grows as |", "|---|---|---|"]

@@ -52,8 +52,9 @@ def run_one(data: Path, work: Path, out: Path) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from conftest import make_config
 
-    from influencer_kit import pipeline, tracking
-    from influencer_kit.run_metrics import run_metrics
+    from influencer_kit import pipeline
+    from influencer_kit.experiment import mlflow_run as tracking
+    from influencer_kit.experiment.run_metrics import run_metrics
 
     cfg = make_config(work, [f"data.path={data}", f"cache.dir={work.parent / 'cache'}", *SMALL])
     start = time.perf_counter()

@@ -16,7 +16,7 @@ import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
-from influencer_kit import plugins
+from influencer_kit.plugin import manager
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -37,7 +37,7 @@ def shared_faces() -> Path:
 
 def make_config(tmp_path: Path, overrides: list[str] = ()) -> DictConfig:
     """The app's real config, composed as the CLI would, writing everything under tmp_path."""
-    plugins.register_configs()
+    manager.register_configs()
     base = [
         f"output.dir={tmp_path / 'out'}",
         f"cache.dir={tmp_path / 'cache'}",

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from influencer_kit import close_calls
-from influencer_kit.linkage import average_linkage
-from influencer_kit.neighbours import nearest, radius_graph
-from influencer_kit.people import Appearance
+from influencer_kit.model import Appearance
+from influencer_kit.people import close_calls
+from influencer_kit.people.linkage import average_linkage
+from influencer_kit.people.neighbours import nearest, radius_graph
 from influencer_kit.registry.match import MatchRule, match
 from influencer_kit_plugins.dbscan import DBSCANClusterer
 

@@ -11,10 +11,13 @@ import pandas as pd
 import pytest
 
 from conftest import make_config
-from influencer_kit import pipeline, ranking
-from influencer_kit.report import render
-from influencer_kit.sheet import read_sheet
-from influencer_kit.videos_table import ranking_input
+from influencer_kit import pipeline
+from influencer_kit.inputs.sheet import read_sheet
+from influencer_kit.model import Result
+from influencer_kit.outputs.report import render
+from influencer_kit.people.close_calls import PERSON_COLUMNS
+from influencer_kit.people.videos_table import ranking_input, with_faces_and_closeness
+from influencer_kit.ranking import ranking
 
 
 class Page(HTMLParser):
@@ -69,7 +72,7 @@ def test_failed_rows_are_summarised_by_kind_with_a_few_examples(tmp_path):
     assert page.count("td", class_="status") == 10  # 5 examples of each kind, not 23 rows
 
 
-def ranked_result(tmp_path: Path, people: int) -> pipeline.Result:
+def ranked_result(tmp_path: Path, people: int) -> Result:
     """A run's result with `people` influencers, one ranked video row each, built by the real
     ranking code from a sheet of that many rows (no faces: the report shows placeholders)."""
     sheet_path = tmp_path / "rows.csv"
@@ -83,9 +86,9 @@ def ranked_result(tmp_path: Path, people: int) -> pipeline.Result:
         influencer_faces=1, close_call=False, close_call_reason="")
     settings = {"bootstrap_resamples": 50}
     metrics = ranking.performance_metrics(ranking_input(sheet, videos), settings)
-    metrics["representative_face"] = ""
     ranked, unranked = ranking.rank(metrics, settings)
-    return pipeline.Result(sheet, videos, metrics, ranked, unranked, [], {}, None, tmp_path / "out")
+    metrics = with_faces_and_closeness(metrics, {}, pd.DataFrame(columns=PERSON_COLUMNS))
+    return Result(sheet, videos, metrics, ranked, unranked, [], {}, None, tmp_path / "out")
 
 
 @pytest.mark.parametrize("people, cards, pages", [(30, 30, []), (450, 200, ["Ranks 201–400", "Ranks 401–450"])])

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from influencer_kit.neighbours import BLOCK, EXACT_MAX, nearest
+from influencer_kit.people.neighbours import BLOCK, EXACT_MAX, nearest
 
 
 @dataclass(frozen=True)
