@@ -46,13 +46,14 @@ def main() -> None:
     parser.add_argument("--faces", type=int, default=3)
     args = parser.parse_args()
     refs, owners, X, truth = data(args.appearances, args.people, args.faces)
-    rule = MatchRule(match_distance=0.55, margin=0.05)
     load_before = load()
     lines = ["| search | seconds | right (known matched, strangers left) | same decision as exact |", "|---|---|---|---|"]
     decided = {}
     for label, exact_max in (("default (approximate above 20,000)", None), ("exact", EXACT)):
         start = time.perf_counter()
-        decisions = match(X, refs, owners, rule) if exact_max is None else match(X, refs, owners, rule, exact_max)
+        rule = MatchRule(match_distance=0.55, margin=0.05) if exact_max is None else \
+            MatchRule(match_distance=0.55, margin=0.05, exact_max=exact_max)
+        decisions = match(X, refs, owners, rule)
         seconds = time.perf_counter() - start
         decided[label] = [d.person for d in decisions]
         right = np.mean([d == t for d, t in zip(decided[label], truth)])

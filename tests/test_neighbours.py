@@ -66,9 +66,8 @@ def test_registry_matching_decides_alike_either_way():
     owners = [f"influencer_{o:03d}" for o in owners_number]
     X, truth = people(300, 3, seed=3)
     X = X + np.random.default_rng(9).normal(scale=0.02, size=X.shape)
-    rule = MatchRule(match_distance=0.55, margin=0.05)
-    exact = match(X, refs, owners, rule, exact_max=10_000)
-    approximate = match(X, refs, owners, rule, exact_max=0)
+    exact = match(X, refs, owners, MatchRule(match_distance=0.55, margin=0.05, exact_max=10_000))
+    approximate = match(X, refs, owners, MatchRule(match_distance=0.55, margin=0.05, exact_max=0))
     assert [d.person for d in exact] == [f"influencer_{t:03d}" for t in truth]
     assert [d.person for d in approximate] == [d.person for d in exact]
     # a runner-up the approximate search did not reach is replaced by a farther one, never a nearer one

@@ -119,4 +119,5 @@ def prepare(cfg: DictConfig, same_person: float) -> KnownPeople | None:
     with Registry(path) as registry:
         key = check_embedder(registry, OmegaConf.to_container(cfg.embedder, resolve=True), bool(settings.reembed))
         log.info("registry of known people: %s (%d people)", path, len(registry.people()))
-    return KnownPeople(path, key, MatchRule(or_default(settings.match_distance, same_person), float(settings.margin)))
+    rule = MatchRule(or_default(settings.match_distance, same_person), float(settings.margin), int(settings.exact_max))
+    return KnownPeople(path, key, rule)

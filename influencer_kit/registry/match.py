@@ -21,10 +21,13 @@ from influencer_kit.people.neighbours import BLOCK, EXACT_MAX, nearest
 
 @dataclass(frozen=True)
 class MatchRule:
-    """The two thresholds of the rule (`registry.match_distance`, `registry.margin`)."""
+    """The two thresholds of the rule (`registry.match_distance`, `registry.margin`), and above
+    how many appearances and reference faces the nearest faces are found approximately
+    (`registry.exact_max`)."""
 
     match_distance: float = 0.6
     margin: float = 0.05
+    exact_max: int = EXACT_MAX
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,14 @@ CANDIDATES = 32  # nearest reference faces looked at per appearance
 PROBES = 12  # cells searched per appearance when approximate: a missed match costs more than in clustering
 
 
-def match(X: np.ndarray, refs: np.ndarray, owners: list[str], rule: MatchRule,
-          exact_max: int = EXACT_MAX) -> list[Match]:
+def match(X: np.ndarray, refs: np.ndarray, owners: list[str], rule: MatchRule) -> list[Match]:
     """The decision for each row of X (appearance embeddings), given reference embeddings `refs`
     whose row i belongs to the person `owners[i]`.
 
     Each appearance's `CANDIDATES` nearest reference faces are found (`neighbours.nearest`: exact
-    up to `exact_max` appearances or faces, approximate above): the nearest is the nearest person,
-    the first of another person the runner-up. Where they are all one person's, the runner-up is
-    found exactly when it can change the decision."""
+    up to `rule.exact_max` appearances or faces, approximate above): the nearest is the nearest
+    person, the first of another person the runner-up. Where they are all one person's, the
+    runner-up is found exactly when it can change the decision."""
     if not len(X):
         return []
     people = list(dict.fromkeys(owners))
@@ -57,7 +59,7 @@ def match(X: np.ndarray, refs: np.ndarray, owners: list[str], rule: MatchRule,
         return [Match("", np.inf, np.inf, False) for _ in range(len(X))]
     column = {p: i for i, p in enumerate(people)}
     owner = np.asarray([column[o] for o in owners])
-    dist, idx = nearest(X, refs, CANDIDATES, exact_max, probes=PROBES)
+    dist, idx = nearest(X, refs, CANDIDATES, rule.exact_max, probes=PROBES)
     found = idx >= 0
     hit_owner = np.where(found, owner[np.maximum(idx, 0)], -1)
     best_owner, best = hit_owner[:, 0], dist[:, 0]
