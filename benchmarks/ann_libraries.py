@@ -10,6 +10,7 @@ settings, on every core. Writes `benchmarks/results/ann_libraries.md` and prints
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import time
 from collections.abc import Callable
@@ -103,9 +104,7 @@ def main() -> None:
         start = time.perf_counter()
         found = find(X)
         seconds = time.perf_counter() - start
-        module = {"faiss": "faiss", "hnswlib": "hnswlib", "usearch": "usearch"}
-        package = next(m for key, m in module.items() if key in name)
-        version = getattr(__import__(package), "__version__", "?")
+        version = importlib.metadata.version(next(d for d in ("faiss-cpu", "hnswlib", "usearch") if d in name))
         lines.append(f"| {name} | {version} | {seconds:.1f} | {recall(X, found, sample):.4f} |")
         print(lines[-1], flush=True)
     write_report(
