@@ -6,8 +6,7 @@ from typing import Optional
 
 import numpy as np
 
-from influencer_kit import hookimpl
-from influencer_kit.plugin.components import ClusterConfig, Component, same_person_option
+from influencer_kit.plugin import ClusterConfig, Component, hookimpl, same_person_option
 from influencer_kit.people.neighbours import EXACT_MAX, radius_graph
 
 
@@ -21,22 +20,19 @@ class DBSCANConfig(ClusterConfig):
 
 
 class DBSCANClusterer:
-    def __init__(self, eps: float = 0.6, min_samples: int = 1, metric: str = "euclidean",
-                 exact_max: int = EXACT_MAX) -> None:
-        self.eps = eps
-        self.min_samples = min_samples
-        self.metric = metric
-        self.exact_max = exact_max
+    def __init__(self, config: DBSCANConfig) -> None:
+        self.config = config
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
         """DBSCAN's labels. Above `exact_max` points (Euclidean), DBSCAN runs on the graph of
         neighbours within eps found approximately (`neighbours.radius_graph`)."""
         from sklearn.cluster import DBSCAN  # here, not at the top: video workers import every plugin
 
-        if len(X) > self.exact_max and self.metric == "euclidean":
-            self.model_ = DBSCAN(eps=self.eps, min_samples=self.min_samples, metric="precomputed")
-            return self.model_.fit_predict(radius_graph(np.asarray(X), self.eps, self.exact_max))
-        self.model_ = DBSCAN(eps=self.eps, min_samples=self.min_samples, metric=self.metric)
+        config = self.config
+        if len(X) > config.exact_max and config.metric == "euclidean":
+            self.model_ = DBSCAN(eps=config.eps, min_samples=config.min_samples, metric="precomputed")
+            return self.model_.fit_predict(radius_graph(np.asarray(X), config.eps, config.exact_max))
+        self.model_ = DBSCAN(eps=config.eps, min_samples=config.min_samples, metric=config.metric)
         return self.model_.fit_predict(X)
 
 

@@ -16,7 +16,7 @@ import pytest
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
-from influencer_kit.plugin import manager
+from influencer_kit import config
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -37,7 +37,7 @@ def shared_faces() -> Path:
 
 def make_config(tmp_path: Path, overrides: list[str] = ()) -> DictConfig:
     """The app's real config, composed as the CLI would, writing everything under tmp_path."""
-    manager.register_configs()
+    config.register_configs()
     base = [
         f"output.dir={tmp_path / 'out'}",
         f"cache.dir={tmp_path / 'cache'}",
@@ -180,3 +180,24 @@ def _counting_servers() -> Iterator[Callable[[Server], Server]]:
 
 serve_routes = pytest.fixture(_counting_servers)
 serve_routes_module = pytest.fixture(_counting_servers, scope="module", name="serve_routes_module")
+
+
+def pip_install(project: Path, target: Path) -> Path:
+    """Install a plugin project with pip into `target` (`--target`, no dependencies), as a user's
+    `pip install` would leave it: the package and its dist-info with the entry points. Put `target`
+    on a child's PYTHONPATH to use it."""
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--target", str(target), str(project)], check=True, capture_output=True, text=True)
+    return target
+
+
+def plugin_site(folder: Path, module: str, code: str, distribution: str, version: str = "1.0") -> Path:
+    """A folder holding the one-file plugin `module` (source `code`) and its dist-info, as
+    `pip install --target` leaves an installed distribution, registered as entry point `module`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{module}.py").write_text(code)
+    info = folder / f"{distribution.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[influencer_kit]\n{module} = {module}\n")
+    return folder

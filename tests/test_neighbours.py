@@ -12,7 +12,7 @@ from influencer_kit.people import close_calls
 from influencer_kit.people.linkage import average_linkage
 from influencer_kit.people.neighbours import nearest, radius_graph
 from influencer_kit.registry.match import MatchRule, match
-from influencer_kit_plugins.dbscan import DBSCANClusterer
+from influencer_kit_plugins.dbscan import DBSCANClusterer, DBSCANConfig
 
 pytest.importorskip("faiss")
 
@@ -44,8 +44,8 @@ def test_identical_points_stay_neighbours():
 
 def test_dbscan_and_average_linkage_label_alike_either_way():
     X, truth = people(60, 8, seed=1)
-    exact = DBSCANClusterer(eps=0.55, exact_max=10_000).fit_predict(X)
-    approximate = DBSCANClusterer(eps=0.55, exact_max=0).fit_predict(X)
+    exact = DBSCANClusterer(DBSCANConfig(eps=0.55, exact_max=10_000)).fit_predict(X)
+    approximate = DBSCANClusterer(DBSCANConfig(eps=0.55, exact_max=0)).fit_predict(X)
     assert adjusted_rand_score(exact, approximate) == 1.0
     assert adjusted_rand_score(truth, exact) == 1.0
     assert average_linkage(X, 0.55, exact_max=0).tolist() == average_linkage(X, 0.55, exact_max=10_000).tolist()

@@ -2,25 +2,28 @@
 
 `performance_metrics` turns the per-video table into one row per influencer: plain statistics,
 a seeded bootstrap interval for the mean, and an empirical-Bayes shrunk mean. `rank` scores and
-orders those rows with one of `METHODS`, each of which keeps an influencer with a single video
-from winning just because nothing is known about their spread.
+orders those rows with the ranking method `ranking.method` names (one module each, registered as
+plugins: `penalized.py`, `shrunk.py`, `lower_bound.py`), each of which keeps an influencer with a
+single video from winning just because nothing is known about their spread.
 """
 from __future__ import annotations
 
 import datetime
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import OmegaConf
 from scipy.stats import norm
 
-from influencer_kit.inputs.sheet import InputError, cell_text, is_blank, normalise
+from influencer_kit.errors import InputError, require
+from influencer_kit.inputs.sheet import cell_text, is_blank, normalise
 from influencer_kit.model import Sheet
+from influencer_kit.plugin import RankingParams
+from influencer_kit.plugin.manager import ranking_method
 
-METHODS = ("penalized", "shrunk", "lower_bound")
 NORMALIZE_MODES = ("ratio", "difference")
 DATE_PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}  # pandas period codes
 
@@ -57,48 +60,49 @@ RANKED_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class RankingSettings:
-    """The `ranking` config node, with its defaults filled in and checked."""
+@dataclass
+class RankingConfig:
+    """`ranking`: how influencers are scored and ordered; `ranking=<method>` picks the method."""
 
-    method: str = "penalized"
-    std_penalty: float = 0.5
-    min_videos: int = 1
+    method: str = "penalized"  # an installed ranking method (a plugin: ranking/penalized.py...)
+    std_penalty: float = 0.5  # lambda: how much spread (std, or posterior sd for shrunk) costs
+    min_videos: int = 1  # fewer counted videos: listed as not ranked, never ranked
     bootstrap_resamples: int = 2000
     ci_level: float = 0.9
     seed: int = 0
-    normalize_by: str | None = None  # an input column (a date or a group such as a platform)
-    normalize: str = "ratio"  # performance / group median, or performance - group median
-    date_period: str = "month"  # how a date column is grouped
+    normalize_by: str | None = None  # an input column (e.g. Date or Platform): performance relative to its
+    # group's median
+    normalize: str = "ratio"  # ratio (performance / median) or difference (performance - median)
+    date_period: str = "month"  # a date column is grouped by day, week, month, quarter or year
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"unknown ranking method {self.method!r}; choose one of {METHODS}")
-        if self.normalize not in NORMALIZE_MODES:
-            raise ValueError(f"ranking.normalize must be one of {NORMALIZE_MODES}, got {self.normalize!r}")
-        if self.date_period not in DATE_PERIODS:
-            raise ValueError(f"ranking.date_period must be one of {tuple(DATE_PERIODS)}, "
-                             f"got {self.date_period!r}")
-        if not 0 < self.ci_level < 1:
-            raise ValueError(f"ci_level must lie strictly between 0 and 1, got {self.ci_level}")
-        if self.bootstrap_resamples < 1:
-            raise ValueError("bootstrap_resamples must be at least 1")
+        ranking_method(self.method)  # an unknown name lists the installed methods
+        require(self.std_penalty >= 0, "ranking.std_penalty", "a number, 0 or more", self.std_penalty)
+        require(self.min_videos >= 1, "ranking.min_videos", "a whole number, 1 or more", self.min_videos)
+        require(self.bootstrap_resamples >= 1, "ranking.bootstrap_resamples", "a whole number, 1 or more",
+                self.bootstrap_resamples)
+        require(0 < self.ci_level < 1, "ranking.ci_level", "a number strictly between 0 and 1", self.ci_level)
+        require(self.normalize in NORMALIZE_MODES, "ranking.normalize", f"one of {', '.join(NORMALIZE_MODES)}",
+                self.normalize)
+        require(self.date_period in DATE_PERIODS, "ranking.date_period", f"one of {', '.join(DATE_PERIODS)}",
+                self.date_period)
 
     @classmethod
-    def from_cfg(cls, cfg: Any = None) -> RankingSettings:
-        """Read a DictConfig, a mapping or any object with attributes; missing keys keep defaults."""
-        if cfg is None:
-            return cls()
-        if isinstance(cfg, Mapping):
-            values = {f.name: cfg.get(f.name) for f in fields(cls)}
-        else:
-            values = {f.name: getattr(cfg, f.name, None) for f in fields(cls)}
-        return cls(**{name: value for name, value in values.items() if value is not None})
+    def from_cfg(cls, cfg: Any = None) -> RankingConfig:
+        """The settings of a `ranking` node, a mapping of some of its keys (the rest keep their
+        defaults), or None (every default); typed and checked as the CLI checks them."""
+        if isinstance(cfg, cls):
+            return cfg
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), cfg or {}))
 
     @property
     def z(self) -> float:
         """Two-sided normal quantile for `ci_level` (1.645 at 0.9)."""
         return float(norm.ppf(0.5 + self.ci_level / 2))
+
+    def params(self, pooled: float | None) -> RankingParams:
+        """What a ranking method reads, with the pooled std (None where there are no metrics)."""
+        return RankingParams(self.std_penalty, self.ci_level, self.z, self.bootstrap_resamples, self.seed, pooled)
 
 
 def performance_metrics(videos: pd.DataFrame, cfg: Any = None) -> pd.DataFrame:
@@ -110,7 +114,7 @@ def performance_metrics(videos: pd.DataFrame, cfg: Any = None) -> pd.DataFrame:
     `cfg.seed` and the id, so an influencer's interval does not depend on who else is in the table.
     `shrunk_mean`/`shrunk_sd` come from `_shrinkage`.
     """
-    settings = RankingSettings.from_cfg(cfg)
+    settings = RankingConfig.from_cfg(cfg)
     rows = _attributed_rows(videos)
     groups = rows.groupby("influencer", sort=True)
     records = []
@@ -149,27 +153,22 @@ def shrinkage_prior(metrics: pd.DataFrame) -> tuple[float, float]:
 def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score and order influencers, best first; return (ranked, unranked).
 
-    Methods (lambda = `std_penalty`, z the normal quantile for `ci_level`, p = `pooled_std`):
-      - penalized:   mean - lambda * std. An influencer with one video has no std of their own and
-                     is charged the pooled std p instead, so a missing spread is never an
-                     advantage over influencers who pay for their measured one.
-      - shrunk:      shrunk_mean - lambda * shrunk_sd (empirical-Bayes posterior mean and sd).
-      - lower_bound: ci_low, the lower end of the bootstrap interval; for one video the bootstrap
-                     interval collapses to a point, so mean -/+ z * p stands in for it.
-    The `ci_low`/`ci_high` columns show the interval actually used (the stand-in for one-video
+    The score is the `ranking.method`'s (`penalized.py`, `shrunk.py`, `lower_bound.py`, or a
+    plugin's). For one video the bootstrap interval collapses to a point, so mean -/+ z x pooled std
+    stands in for it (z the normal quantile for `ci_level`). The `ci_low`/`ci_high` columns show the interval actually used (the stand-in for one-video
     influencers). `top_group` is True for #1 and everyone whose interval overlaps #1's: the
     influencers not distinguishable from #1. Ties are broken by influencer id. Influencers with
     fewer than `min_videos` counted videos (and always those with none) go to the unranked table,
     which keeps the metrics columns and adds `reason`; they still count toward the pooled std and
     the shrinkage prior.
     """
-    settings = RankingSettings.from_cfg(cfg)
+    settings = RankingConfig.from_cfg(cfg)
     eligible = metrics["video_count"] >= max(settings.min_videos, 1)
     unranked = metrics.loc[~eligible].sort_values("influencer").reset_index(drop=True)
     unranked["reason"] = [_why_not_ranked(n, settings.min_videos) for n in unranked["video_count"]]
     pooled = pooled_std(metrics)
     table = _with_stand_in_interval(metrics.loc[eligible], settings.z * pooled)
-    table["score"] = _score(table, settings, pooled)
+    table["score"] = ranking_method(settings.method).score(table, settings.params(pooled))
     table = table.sort_values(["score", "influencer"], ascending=[False, True], kind="mergesort")
     table = table.reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
@@ -180,22 +179,9 @@ def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataF
 
 def describe_method(cfg: Any = None, metrics: pd.DataFrame | None = None) -> str:
     """One line saying how scores are computed; gives the pooled std's value when `metrics` is passed."""
-    settings = RankingSettings.from_cfg(cfg)
-    pooled = "the pooled std" if metrics is None else f"the pooled std {pooled_std(metrics):.2f}"
-    lam = f"{settings.std_penalty:g}"
-    if settings.method == "penalized":
-        text = f"penalized: score = mean - {lam} x std (one-video influencers use {pooled})"
-    elif settings.method == "shrunk":
-        text = (
-            f"shrunk: score = shrunk mean - {lam} x posterior sd "
-            "(empirical-Bayes shrinkage toward the grand mean)"
-        )
-    else:
-        text = (
-            f"lower_bound: score = lower end of the {settings.ci_level:.0%} bootstrap CI of the mean "
-            f"({settings.bootstrap_resamples} resamples, seed {settings.seed}; "
-            f"one-video influencers use mean - {settings.z:.2f} x {pooled})"
-        )
+    settings = RankingConfig.from_cfg(cfg)
+    pooled = None if metrics is None else pooled_std(metrics)
+    text = ranking_method(settings.method).describe(settings.params(pooled))
     if settings.normalize_by:
         operator = "/" if settings.normalize == "ratio" else "-"
         text += (f"; performance {operator} the median of its {settings.normalize_by} group "
@@ -228,7 +214,7 @@ def performance_groups(sheet: Sheet, cfg: Any = None) -> PerformanceGroups | Non
     performance, whether or not a face is found in its video. Raises `InputError` for a missing
     column, and for `normalize: ratio` with a median at or below zero (the ratio would flip order).
     """
-    settings = RankingSettings.from_cfg(cfg)
+    settings = RankingConfig.from_cfg(cfg)
     if not settings.normalize_by:
         return None
     column = _group_column(sheet, settings.normalize_by)
@@ -255,7 +241,7 @@ def normalised_performance(sheet: Sheet, cfg: Any = None) -> list[float | None] 
     groups = performance_groups(sheet, cfg)
     if groups is None:
         return None
-    ratio = RankingSettings.from_cfg(cfg).normalize == "ratio"
+    ratio = RankingConfig.from_cfg(cfg).normalize == "ratio"
     values: list[float | None] = []
     for row, label in zip(sheet.rows, groups.labels):
         base = groups.baseline(label)
@@ -266,7 +252,7 @@ def normalised_performance(sheet: Sheet, cfg: Any = None) -> list[float | None] 
 
 def column_notes(cfg: Any = None, metrics: pd.DataFrame | None = None) -> dict[str, str]:
     """What the ranking columns mean, for comments on the workbooks' header cells."""
-    settings = RankingSettings.from_cfg(cfg)
+    settings = RankingConfig.from_cfg(cfg)
     interval = (f"{settings.ci_level:.0%} percentile-bootstrap interval of the mean "
                 f"({settings.bootstrap_resamples} resamples, seed {settings.seed}). With one video there is "
                 f"nothing to resample: PerformanceMetrics shows the video's value, Ranked_Influencers the "
@@ -293,7 +279,7 @@ def about_table(cfg: Any, metrics: pd.DataFrame, ranked: pd.DataFrame, unranked:
                 sheet: Sheet | None = None) -> pd.DataFrame:
     """The ranking's settings and rules as `item`/`value` rows, for the workbook's About sheet;
     with `sheet`, also the normalisation's groups and their medians."""
-    settings = RankingSettings.from_cfg(cfg)
+    settings = RankingConfig.from_cfg(cfg)
     grand, tau2 = shrinkage_prior(metrics)
     rows: list[tuple[str, object]] = [
         ("score", describe_method(cfg, metrics)),
@@ -348,7 +334,7 @@ def _summary(values: np.ndarray) -> dict[str, float]:
     }
 
 
-def _bootstrap_ci(values: np.ndarray, influencer: str, settings: RankingSettings) -> dict[str, float]:
+def _bootstrap_ci(values: np.ndarray, influencer: str, settings: RankingConfig) -> dict[str, float]:
     """Percentile bootstrap interval of the mean of `values` (NaN when empty)."""
     if len(values) == 0:
         return {"ci_low": np.nan, "ci_high": np.nan}
@@ -440,7 +426,7 @@ def _check_positive_medians(groups: PerformanceGroups, any_without_group: bool, 
                          "use ranking.normalize=difference")
 
 
-def _normalisation_rows(groups: PerformanceGroups, settings: RankingSettings) -> list[tuple[str, object]]:
+def _normalisation_rows(groups: PerformanceGroups, settings: RankingConfig) -> list[tuple[str, object]]:
     """About-sheet rows: how performance was normalised, each group's median, the rows without one."""
     how = "performance / median" if settings.normalize == "ratio" else "performance - median"
     kind = f"dates grouped by {settings.date_period}" if groups.dates else "grouped by text"
@@ -467,16 +453,6 @@ def _with_stand_in_interval(metrics: pd.DataFrame, half_width: float) -> pd.Data
     table.loc[single, "ci_low"] = table.loc[single, "mean_performance"] - half_width
     table.loc[single, "ci_high"] = table.loc[single, "mean_performance"] + half_width
     return table
-
-
-def _score(table: pd.DataFrame, settings: RankingSettings, pooled: float) -> pd.Series:
-    """The score of each row under `settings.method` (higher is better)."""
-    if settings.method == "penalized":
-        spread = table["std_performance"].where(table["video_count"] > 1, pooled)
-        return table["mean_performance"] - settings.std_penalty * spread
-    if settings.method == "shrunk":
-        return table["shrunk_mean"] - settings.std_penalty * table["shrunk_sd"]
-    return table["ci_low"].copy()
 
 
 def _in_top_group(ranked: pd.DataFrame) -> pd.Series:

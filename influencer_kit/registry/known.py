@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from influencer_kit.errors import require
 from influencer_kit.model import Appearance, RegistrySummary, VideoFaces
 from influencer_kit.people.grouping import best_face, cluster_appearances, identify
 from influencer_kit.plugin.components import Clusterer, or_default
 from influencer_kit.registry.corrections import describe
 from influencer_kit.registry.embedders import check_embedder
+from influencer_kit.people.neighbours import EXACT_MAX
 from influencer_kit.registry.match import MatchRule, match
 from influencer_kit.registry.store import Registry
 
@@ -28,6 +30,27 @@ log = logging.getLogger(__name__)
 FILE_NAME = "registry.db"
 SQLITE_PREFIX = "sqlite:///"
 CROP_MARGIN = 0.25  # the margin `faces.crop` leaves around a face, as a share of its size
+
+
+@dataclass
+class RegistryConfig:
+    """`registry`: known people: ids, names and corrections that persist across runs (README: Known
+    influencers)."""
+
+    enabled: bool = True
+    uri: str | None = None  # sqlite:///PATH or a path; null: registry.db beside the MLflow SQLite store (tracking.uri)
+    match_distance: float | None = None  # an appearance is a known person when this close to one of their
+    # reference faces (null: the embedder's same-person distance)...
+    margin: float = 0.05  # ...and every other person is at least this much farther; else it is clustered afresh
+    exact_max: int = EXACT_MAX  # above this many appearances and reference faces, the nearest faces are found approximately
+    reembed: bool = False  # true: embed the registry's reference faces with this run's embedder (another model)
+    in_sweeps: bool = False  # a sweep's (-m) jobs try settings: they neither read nor change the registry
+
+    def __post_init__(self) -> None:
+        require(self.match_distance is None or self.match_distance > 0, "registry.match_distance",
+                "a distance above 0, or null (the embedder's)", self.match_distance)
+        require(self.margin >= 0, "registry.margin", "a distance, 0 or more", self.margin)
+        require(self.exact_max >= 0, "registry.exact_max", "a number of faces, 0 or more", self.exact_max)
 
 
 def registry_path(uri: str | None, tracking_uri: str | None) -> Path:
