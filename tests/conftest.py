@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,6 +21,7 @@ from influencer_kit import config
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 FACES = SHARED / "faces"
+HOSTILE = '"><img src=x onerror="document.title=1">'  # text that would run script if written unescaped into HTML
 
 
 def need_shared_faces() -> Path:
@@ -82,22 +83,27 @@ serve_folder = pytest.fixture(_folder_server)
 serve_folder_module = pytest.fixture(_folder_server, scope="module", name="serve_folder_module")
 
 
-def run_python_without(module: str, code: str, args: list[str], cwd: Path | None = None,
+CLI_MAIN = "from influencer_kit.__main__ import cli\ncli()\n"  # `python -m influencer_kit`, as -c code
+
+
+def run_python_without(modules: str | Sequence[str], code: str, args: list[str], cwd: Path | None = None,
                        timeout: int = 300) -> subprocess.CompletedProcess:
-    """`python -c CODE ARGS` in a child process where `module` (and its submodules) cannot be
-    imported, as on a machine without it installed."""
+    """`python -c CODE ARGS` in a child process where `modules` (and their submodules) cannot be
+    imported, as on a machine without them installed."""
+    hidden = (modules,) if isinstance(modules, str) else tuple(modules)
     hide = f"""
-import importlib.abc, sys
+import importlib, importlib.abc, sys
 class Hide(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == {module!r}:
+        if name.split(".")[0] in {hidden!r}:
             raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
 sys.meta_path.insert(0, Hide())
-try:
-    import {module}
-    raise SystemExit("{module} is still importable")
-except ModuleNotFoundError:
-    pass
+for name in {hidden!r}:
+    try:
+        importlib.import_module(name)
+        raise SystemExit(name + " is still importable")
+    except ModuleNotFoundError:
+        pass
 """
     return subprocess.run([sys.executable, "-c", hide + code, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)

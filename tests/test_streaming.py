@@ -19,8 +19,8 @@ import pytest
 from conftest import ROOT, CountingServer, RouteHandler, make_config
 
 from influencer_kit import pipeline
-from influencer_kit.inputs.demo import astronaut, grace_hopper
-from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, write_video
+from influencer_kit_samples.photos import astronaut, grace_hopper
+from influencer_kit_samples.videos import blank_clip, face_clip, write_video
 
 pytestmark = pytest.mark.slow
 
