@@ -33,6 +33,7 @@ class Match:
     distance: float  # to the nearest person (inf when nobody is known)
     runner_up: float  # to the nearest other person (inf when there is none)
     ambiguous: bool  # close enough to someone, but not `margin` closer than to the next person
+    nearest: str = ""  # the nearest known person within `match_distance`, matched or not ("" for none)
 
 
 def person_distances(X: np.ndarray, refs: np.ndarray, owners: list[str]) -> tuple[list[str], np.ndarray]:
@@ -61,5 +62,6 @@ def match(X: np.ndarray, refs: np.ndarray, owners: list[str], rule: MatchRule) -
         second = float(row[order[1]]) if len(order) > 1 else np.inf
         near = best <= rule.match_distance
         clear = second - best >= rule.margin
-        decisions.append(Match(people[order[0]] if near and clear else "", best, second, near and not clear))
+        nearest = people[order[0]] if near else ""
+        decisions.append(Match(nearest if clear else "", best, second, near and not clear, nearest))
     return decisions
