@@ -59,14 +59,16 @@ class RegistrySummary:
         return "\n".join([f"registry {self.path}", *applied])
 
 
-def registry_path(uri: str | None, tracking_uri: str | None) -> Path:
+def registry_path(uri: str | None, tracking_uri: str | None, base: Path | None = None) -> Path:
     """Where the registry lives: `registry.uri` (`sqlite:///PATH` or a path), else `registry.db`
-    beside the MLflow SQLite store, else in the current folder."""
+    beside the MLflow SQLite store, else in the current folder. Relative paths are from `base`
+    (default: the current folder)."""
+    base = Path.cwd() if base is None else Path(base)
     if uri:
-        return Path(uri.removeprefix(SQLITE_PREFIX)).expanduser().resolve()
+        return (base / Path(uri.removeprefix(SQLITE_PREFIX)).expanduser()).resolve()
     if tracking_uri and tracking_uri.startswith(SQLITE_PREFIX):
-        return Path(tracking_uri.removeprefix(SQLITE_PREFIX)).expanduser().resolve().parent / FILE_NAME
-    return Path(FILE_NAME).resolve()
+        return (base / Path(tracking_uri.removeprefix(SQLITE_PREFIX)).expanduser()).resolve().parent / FILE_NAME
+    return (base / FILE_NAME).resolve()
 
 
 def in_sweep() -> bool:

@@ -241,6 +241,12 @@ class Registry:
             return [], np.zeros((0, 0), dtype=np.float32)
         return [r[0] for r in rows], np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
 
+    def reference_ids(self, embedder_key: str) -> list[int]:
+        """The face id of each embedding `references` returns, in its order."""
+        rows = self.db.execute("SELECT f.id FROM faces f JOIN embeddings e ON e.face = f.id "
+                               "WHERE e.embedder_key = ? ORDER BY f.id", (embedder_key,))
+        return [r[0] for r in rows]
+
     def faces_without(self, embedder_key: str) -> list[ReferenceFace]:
         """Reference faces that have no embedding from that embedder yet."""
         rows = self.db.execute(
