@@ -103,9 +103,9 @@ def create_app(review: Review) -> Starlette:
             rows = views.close_call_rows(review.run, registry)
             now = views.current_ids(registry)
             cards = {c.id: c for c in views.people_cards(registry, review.run)}
-        url = review.run.url_column() if review.run is not None else ""
-        return page("close_calls.html", request, rows=rows.to_dict("records") if len(rows) else [], now=now,
-                    cards=cards, url_column=url)
+        links = review.run.video_links() if len(rows) else []
+        records = [dict(r, link=links[i]) for i, r in zip(rows.index, rows.to_dict("records"))] if len(rows) else []
+        return page("close_calls.html", request, rows=records, now=now, cards=cards)
 
     def history(request: Request) -> Response:
         with review.open() as registry:
@@ -158,12 +158,12 @@ def create_app(review: Review) -> Starlette:
             await read_form(request, review.token)
             if review.run is None:
                 raise FormError("no run is shown: start the app with --run OUTPUT_DIR to apply corrections", 400)
-            done = await run_in_threadpool(apply, review.run, review.registry)
+            applied = await run_in_threadpool(apply, review.run, review.registry)
         except FormError as err:
             return message(request, str(err), err.status, err.reload)
         except ApplyError as err:
             return message(request, f"Apply failed: {err}", 500)
-        said = f"Applied in {done.seconds:.1f} s: " + " · ".join(done.summary.splitlines()[:2])
+        said = f"Applied in {applied.seconds:.1f} s: " + " · ".join(applied.summary[:2])
         return done(request, "/?" + urlencode({"sort": "rank", "said": said}))
 
     async def not_found(request: Request, exc: Exception) -> Response:

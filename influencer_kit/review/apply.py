@@ -25,7 +25,7 @@ class ApplyError(Exception):
 @dataclass(frozen=True)
 class Applied:
     seconds: float
-    summary: str  # the run's own summary lines
+    summary: list[str]  # the run's own summary lines (rows, influencers, outputs, report, MLflow run)
 
 
 def command(run: RunFolder, registry: Path) -> list[str]:
@@ -52,4 +52,6 @@ def apply(run: RunFolder, registry: Path) -> Applied:
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no message"])[-1]
         raise ApplyError(f"the run failed (exit status {done.returncode}): {last}")
-    return Applied(seconds, done.stdout.strip())
+    lines = done.stdout.strip().splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith("rows:")), len(lines))
+    return Applied(seconds, lines[first:])

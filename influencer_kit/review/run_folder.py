@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from influencer_kit.registry.embedders import embedder_key
 from influencer_kit.registry.known import registry_path
+from influencer_kit.report import video_links
 from influencer_kit.sheet import InputError, find_column
 
 VIDEOS = "ProcessedVideos_videos.csv"
@@ -103,3 +104,11 @@ class RunFolder:
         cfg = self.config
         given = cfg.data.url_column if cfg is not None else None
         return find_column(list(self.videos.columns), "video_url", given, "URL", self.path / VIDEOS)
+
+    def video_links(self) -> list[str | None]:
+        """Each row's video as a link a browser opens (local files as file:// links), as the report
+        makes them; None where the row has no valid video reference."""
+        cfg = self.config
+        sheet = Path(str(cfg.data.path)) if cfg is not None and cfg.data.path else None
+        base = (self.started_in / sheet).parent if sheet is not None else self.path
+        return video_links(self.videos, self.url_column(), base)

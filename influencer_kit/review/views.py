@@ -132,9 +132,9 @@ class PersonPage:
     appearing_rows: list[dict]
 
 
-def row_record(row: pd.Series, url_column: str, performance_column: str | None, pid: str) -> dict:
+def row_record(row: pd.Series, link: str | None, performance_column: str | None, pid: str) -> dict:
     return {
-        "row": row["row"], "url": row.get(url_column, ""),
+        "row": row["row"], "url": link or "",
         "performance": row.get(performance_column, "") if performance_column else "",
         "status": row["status"], "role": "influencer" if row["influencer"] == pid else "appears",
         "close_call": str(row.get("close_call", "")).lower() in ("true", "1"),
@@ -153,14 +153,14 @@ def person_page(registry: Registry, run: RunFolder | None, pid: str) -> PersonPa
     influencer_rows, appearing_rows = [], []
     if run is not None:
         videos = run.videos
-        url, performance = run.url_column(), performance_column(run)
+        links, performance = run.video_links(), performance_column(run)
         now = current_ids(registry)
         current = [now.get(p, p) for p in videos["influencer"]]
         everyone = [{now.get(p, p) for p in str(cell).split(";") if p} for cell in videos["influencers"]]
-        for (_, row), main, seen in zip(videos.iterrows(), current, everyone):
+        for (_, row), link, main, seen in zip(videos.iterrows(), links, current, everyone):
             if person.id not in seen and main != person.id:
                 continue
-            record = row_record(row, url, performance, person.id if main == person.id else "")
+            record = row_record(row, link, performance, person.id if main == person.id else "")
             (influencer_rows if main == person.id else appearing_rows).append(record)
             if row["video_sha256"] in groups:
                 groups[row["video_sha256"]].rows.append(record)
