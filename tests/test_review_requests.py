@@ -44,7 +44,7 @@ def review_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 def test_an_unknown_person_or_page_is_a_404_page(app):
     missing = requests.get(app + "/person/influencer_099")
     assert missing.status_code == 404 and "No person influencer_099 in the registry." in missing.text
-    assert '<a href="/">People</a>' in missing.text  # a page of the app, with its navigation
+    assert 'class="button" href="/">People</a>' in missing.text  # a page of the app, with a way back
     assert requests.get(app + "/nowhere").status_code == 404
     assert requests.get(app + "/face/99999.jpg").status_code == 404
 
