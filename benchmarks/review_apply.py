@@ -23,7 +23,9 @@ import time
 from itertools import cycle
 from pathlib import Path
 
+import cv2
 import mlflow
+import numpy as np
 import pandas as pd
 
 from influencer_kit.datasets import people_photos
@@ -40,20 +42,26 @@ RESULTS = ROOT / "benchmarks" / "results" / "review_apply.md"
 RUN = ["frames_per_video=2", "output.progress=false"]
 
 
+def small(image: np.ndarray, height: int = 360) -> np.ndarray:
+    """A photo scaled down to `height` rows (twice the clip's): the clips are built faster."""
+    scale = height / image.shape[0]
+    return cv2.resize(image, (max(1, round(image.shape[1] * scale)), height), interpolation=cv2.INTER_AREA)
+
+
 def build(work: Path, n_videos: int) -> Path:
     """n distinct clips and their sheet (written last: its presence means complete)."""
     sheet = work / "videos.csv"
     if sheet.exists():
         return sheet
-    photos = people_photos(FACES)
-    queues = {name: cycle(paths) for name, paths in photos.items()}
+    photos = {name: [small(load_rgb(p)) for p in paths] for name, paths in people_photos(FACES).items()}
+    queues = {name: cycle(images) for name, images in photos.items()}
     names = list(photos)
     (work / "videos").mkdir(parents=True, exist_ok=True)
     rows = []
     for i in range(n_videos):
         person = names[i % len(names)]
         path = work / "videos" / f"v{i:04d}.mp4"
-        write_video(path, face_clip([load_rgb(next(queues[person]))], 4, size=(180, 320), seed=i))
+        write_video(path, face_clip([next(queues[person])], 4, size=(180, 320), seed=i))
         rows.append((f"videos/{path.name}", round(1.0 + (i * 37 % 100) / 40, 3), person))
     pd.DataFrame(rows, columns=["Video URL", "Performance", "Person"]).to_csv(sheet, index=False)
     return sheet

@@ -132,10 +132,11 @@ def create_app(review: Review) -> Starlette:
                 form = await read_form(request, review.token)
                 said = await run_in_threadpool(correct, form)
             except FormError as err:
-                return message(request, str(err), err.status, err.reload)
+                return await run_in_threadpool(message, request, str(err), err.status, err.reload)
             except RegistryError as err:
-                return message(request, str(err), 400)
-            return done(request, then(request, form) + "?" + urlencode({"said": said}))
+                return await run_in_threadpool(message, request, str(err), 400)
+            target = then(request, form)
+            return done(request, target + ("&" if "?" in target else "?") + urlencode({"said": said}))
         return handle
 
     def merge_selected(registry: Registry, form: Form, request: Request) -> str:
@@ -160,14 +161,14 @@ def create_app(review: Review) -> Starlette:
                 raise FormError("no run is shown: start the app with --run OUTPUT_DIR to apply corrections", 400)
             applied = await run_in_threadpool(apply, review.run, review.registry)
         except FormError as err:
-            return message(request, str(err), err.status, err.reload)
+            return await run_in_threadpool(message, request, str(err), err.status, err.reload)
         except ApplyError as err:
-            return message(request, f"Apply failed: {err}", 500)
+            return await run_in_threadpool(message, request, f"Apply failed: {err}", 500)
         said = f"Applied in {applied.seconds:.1f} s: " + " · ".join(applied.summary[:2])
         return done(request, "/?" + urlencode({"sort": "rank", "said": said}))
 
     async def not_found(request: Request, exc: Exception) -> Response:
-        return message(request, f"Nothing at {request.url.path}.", 404)
+        return await run_in_threadpool(message, request, f"Nothing at {request.url.path}.", 404)
 
     routes = [
         Route("/", people),
