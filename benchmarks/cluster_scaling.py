@@ -21,11 +21,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from measure import load, machine, run_measured, write_report
 
-from influencer_kit import plugins
-from influencer_kit.evaluation import bcubed
+from influencer_kit.experiment.evaluation import bcubed
+from influencer_kit.plugin import manager
 
 DIM = 128
 PER_CLUSTER = 10
@@ -47,7 +46,7 @@ def run_one(name: str, n: int, out: Path) -> None:
     """Child process: cluster `n` points with clusterer `name`, write time and score."""
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     X, truth = synthetic(n)
-    clusterer = plugins.build("cluster", {"name": name}, same_person=SAME_PERSON)
+    clusterer = manager.build("cluster", {"name": name}, same_person=SAME_PERSON)
     start = time.perf_counter()
     labels = np.asarray(clusterer.fit_predict(X))
     seconds = time.perf_counter() - start
@@ -87,7 +86,7 @@ def main() -> None:
     if args.one:
         run_one(args.one[0], int(args.one[1]), Path(args.one[2]))
         return
-    names = sorted(name for kind, name in plugins.registry() if kind == "cluster")
+    names = sorted(name for kind, name in manager.registry() if kind == "cluster")
     load_before = load()
     lines = ["| clusterer | points | time s | peak memory MiB | BCubed F | note |", "|---|---|---|---|---|---|"]
     summary = ["| clusterer | time grows as | memory grows as |", "|---|---|---|"]

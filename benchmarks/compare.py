@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-
 from build_data import people_dataset
 from measure import Measured, commit, load, machine, run_writing_json, write_report
 
-from influencer_kit.evaluation import external_scores
+from influencer_kit.experiment.evaluation import external_scores
 
 HERE = Path(__file__).resolve().parent
 SWEEP = [0.3, 0.4, 0.5, 0.6, 0.7]

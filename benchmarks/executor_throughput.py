@@ -28,9 +28,10 @@ def one_run(executor: str, workers: int, csv: Path, out: Path) -> None:
     """Child process: run the pipeline once; write what `kit_runner.job` reports, and when each
     video's result arrived (the face cache's log), to `out`."""
     from kit_runner import job
-    from influencer_kit import plugins
 
-    plugins.register_configs()
+    from influencer_kit.plugin import manager
+
+    manager.register_configs()
     with tempfile.TemporaryDirectory(prefix="ik-bench-work-") as work:
         found = job(csv, Path(work), "run", [f"executor={executor}", f"executor.workers={workers}"])
         [log] = (Path(work) / "cache" / "faces").glob("*/computed.jsonl")

@@ -31,8 +31,8 @@ def child(runtime: str) -> dict:
     import cv2
     from threadpoolctl import threadpool_limits
 
-    from influencer_kit.faces import downscale
-    from influencer_kit.frames import VideoReader, spread
+    from influencer_kit.faces.analyse import downscale
+    from influencer_kit.faces.frames import VideoReader, spread
 
     cv2.setNumThreads(1)
     with VideoReader(str(FACES / "video" / "short_hamilton_clip.mp4")) as reader:

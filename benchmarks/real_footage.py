@@ -27,10 +27,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pandas as pd
-
 from compare import run_child, scores
 from measure import commit, load, machine, write_report
-from real_set import PARTS, TUNE_CLIPS, build_real_set, people_of
+from real_set import PARTS, TUNE_CLIPS, build_real_set
 
 NONE = "(none)"  # how a row with no influencer shows in merge and split lists
 

@@ -8,10 +8,10 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from influencer_kit import plugins
 from influencer_kit.app import main_task
 from influencer_kit.errors import ComponentError, ConfigError
-from influencer_kit.sheet import InputError
+from influencer_kit.inputs.sheet import InputError
+from influencer_kit.plugin import manager
 
 INPUT_ERROR = 2  # exit code of a run stopped by an unusable spreadsheet or setting, or a failing component
 INTERRUPTED = 130  # exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it
@@ -46,7 +46,7 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 
 def cli() -> None:
-    plugins.register_configs()
+    manager.register_configs()
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         _hydra_main()

@@ -5,9 +5,11 @@ import logging
 
 from omegaconf import DictConfig
 
-from influencer_kit import pipeline, tracking
+from influencer_kit import pipeline
+from influencer_kit.experiment import mlflow_run as tracking
+from influencer_kit.experiment.run_metrics import run_metrics
+from influencer_kit.model import Result
 from influencer_kit.quiet import quiet_libraries
-from influencer_kit.run_metrics import run_metrics
 
 log = logging.getLogger("influencer_kit")
 
@@ -25,7 +27,7 @@ def main_task(cfg: DictConfig) -> float | None:
     return metrics.get(objective)
 
 
-def summary(result: pipeline.Result, metrics: dict[str, float], run, tracking_uri: str) -> str:
+def summary(result: Result, metrics: dict[str, float], run, tracking_uri: str) -> str:
     """What happened, in a few lines."""
     counts = result.videos["status"].value_counts()
     lines = [

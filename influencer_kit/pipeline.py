@@ -5,45 +5,31 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from influencer_kit import close_calls, plugins, ranking
-from influencer_kit.cache import FaceCache
-from influencer_kit.components import or_default
-from influencer_kit.demo import build_demo
-from influencer_kit.executor import FaceSettings, analyse_all, check_executor, start_worker_server
-from influencer_kit.faces import VideoFaces
-from influencer_kit.fetch import Fetched, FetchConfig, fetch_all
-from influencer_kit.outputs import write_outputs
-from influencer_kit.people import Appearance, cluster_appearances, group_within_video, identify
-from influencer_kit.registry.known import KnownPeople, RegistrySummary, prepare as prepare_registry
-from influencer_kit.sheet import Sheet, read_sheet
-from influencer_kit.sources import resolve_sheet
-from influencer_kit.videos_table import build_videos_table, ranking_input, with_names
+from influencer_kit.acquire.download import FetchConfig
+from influencer_kit.acquire.fetch import fetch_all
+from influencer_kit.acquire.links import resolve_sheet
+from influencer_kit.execution.dispatch import analyse_all, check_executor
+from influencer_kit.execution.local import start_worker_server
+from influencer_kit.execution.task import FaceSettings
+from influencer_kit.inputs.demo import build_demo
+from influencer_kit.inputs.sheet import read_sheet
+from influencer_kit.model import Appearance, Fetched, RegistrySummary, Result, VideoFaces
+from influencer_kit.outputs.folders import first_rows, representative_paths
+from influencer_kit.outputs.tables import write_outputs
+from influencer_kit.people import close_calls
+from influencer_kit.people.grouping import cluster_appearances, group_within_video, identify, representative_faces
+from influencer_kit.people.videos_table import build_videos_table, ranking_input, with_faces_and_closeness, with_names
+from influencer_kit.plugin import manager
+from influencer_kit.plugin.components import or_default
+from influencer_kit.ranking import ranking
+from influencer_kit.registry.known import KnownPeople
+from influencer_kit.registry.known import prepare as prepare_registry
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Result:
-    """What a run produced: the three tables, the people, and how it went."""
-
-    sheet: Sheet
-    videos: pd.DataFrame  # ProcessedVideos, one row per input row
-    metrics: pd.DataFrame  # PerformanceMetrics, one row per influencer
-    ranked: pd.DataFrame  # Ranked_Influencers, best first
-    unranked: pd.DataFrame  # influencers below ranking.min_videos
-    appearances: list[Appearance]
-    faces: dict[str, VideoFaces]
-    cache: FaceCache
-    output_dir: Path
-    timings: dict[str, float] = field(default_factory=dict)
-    registry: RegistrySummary | None = None  # what the registry of known people did; None when off
-    closeness: pd.DataFrame | None = None  # per person: face_spread, nearest_influencer, nearest_distance
 
 
 @contextmanager
@@ -76,7 +62,7 @@ def run(cfg: DictConfig) -> Result:
                            cfg.data.performance_column, cfg.data.label_column)
         performance = ranking.normalised_performance(sheet, cfg.ranking)  # None unless ranking.normalize_by
         check_executor(cfg.executor)  # executor=ray without Ray installed is refused before any work
-        same_person = plugins.embedder_distance(cfg.embedder).threshold  # what distance settings left at null mean
+        same_person = manager.embedder_distance(cfg.embedder).threshold  # what distance settings left at null mean
         known = prepare_registry(cfg, same_person)  # a registry of another embedder is refused before any work
         start_worker_server(cfg.executor)  # its imports overlap the downloads
     with timed(timings, "download"):
@@ -103,8 +89,9 @@ def run(cfg: DictConfig) -> Result:
         metrics = with_names(ranking.performance_metrics(ranking_input(sheet, videos, performance), cfg.ranking), names)
         ranked, unranked = ranking.rank(metrics, cfg.ranking)
         ranked = with_names(ranked, names)
-    result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings, registry,
-                    calls.people)
+        faces_shown = representative_paths(representative_faces(appearances, faces), faces, first_rows(videos))
+        metrics = with_faces_and_closeness(metrics, faces_shown, calls.people)
+    result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings, registry)
     with timed(timings, "write outputs"):
         write_outputs(result, cfg)
     return result
@@ -130,7 +117,7 @@ def find_people(fetched: list[Fetched], faces: dict[str, VideoFaces], cfg: DictC
             vf = faces[sha]
             appearances += group_within_video(sha, vf.embeddings, vf.faces,
                                               or_default(cfg.people.within_video_distance, same_person))
-    clusterer = plugins.build("cluster", cfg.cluster, same_person)
+    clusterer = manager.build("cluster", cfg.cluster, same_person)
     if known is not None:
         return appearances, known.identify(appearances, faces, clusterer)
     identify(appearances, cluster_appearances(appearances, clusterer))

@@ -1,4 +1,4 @@
-"""Agglomerative clustering cut at a distance: average linkage by default (influencer_kit.linkage:
+"""Agglomerative clustering cut at a distance: average linkage by default (influencer_kit.people.linkage:
 exact, and done one neighbourhood component at a time so it scales), or scikit-learn's other
 linkages."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Optional
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import ClusterConfig, Component, same_person_option
+from influencer_kit.plugin.components import ClusterConfig, Component, same_person_option
 
 
 @dataclass
@@ -31,7 +31,7 @@ class AgglomerativeClusterer:
         if len(X) < 2:
             return np.zeros(len(X), dtype=int)
         if self.linkage == "average" and self.metric == "euclidean":
-            from influencer_kit.linkage import average_linkage
+            from influencer_kit.people.linkage import average_linkage
 
             return average_linkage(np.asarray(X, dtype=np.float64), self.eps)
         from sklearn.cluster import AgglomerativeClustering  # here, not at the top: video workers import every plugin

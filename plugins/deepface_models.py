@@ -7,11 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import Component, Distance, EmbedderConfig, Face
 from influencer_kit.errors import ConfigError
-from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
+from influencer_kit.model import Face
+from influencer_kit.plugin.components import Component, Distance, EmbedderConfig
 from influencer_kit.quiet import quiet_libraries
-
+from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
 
 # The stem of each model's weights file; the extension depends on deepface's backend (.h5, .onnx, .pth).
 WEIGHT_STEMS = {

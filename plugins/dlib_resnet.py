@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import Component, Distance, EmbedderConfig, Face
+from influencer_kit.model import Face
+from influencer_kit.plugin.components import Component, Distance, EmbedderConfig
 
 
 @dataclass

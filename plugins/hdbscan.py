@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Optional
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import ClusterConfig, Component, same_person_option
+from influencer_kit.plugin.components import ClusterConfig, Component, same_person_option
 
 if TYPE_CHECKING:
     from scipy import sparse

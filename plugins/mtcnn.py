@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import Component, DetectorConfig, Face
 from influencer_kit.errors import ConfigError
+from influencer_kit.model import Face
+from influencer_kit.plugin.components import Component, DetectorConfig
 from influencer_kit.quiet import quiet_libraries
 
 RUNTIMES = ("onnxruntime", "tensorflow")

@@ -12,8 +12,9 @@ import cv2
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import Component, DetectorConfig, Face
 from influencer_kit.errors import ConfigError
+from influencer_kit.model import Face
+from influencer_kit.plugin.components import Component, DetectorConfig
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 CASCADE_DIRS = [getattr(cv2.data, "haarcascades", ""), "/usr/share/opencv4/haarcascades", "/usr/share/opencv/haarcascades"]

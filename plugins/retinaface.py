@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import Component, DetectorConfig, Face
-from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
+from influencer_kit.model import Face
+from influencer_kit.plugin.components import Component, DetectorConfig
 from influencer_kit.quiet import quiet_libraries
-
+from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
 
 # The package names its landmarks from the person's side (its "right_eye" is on the image's left):
 # these, in this order, are Face.landmarks' image-left eye, image-right eye, nose, mouth left, right.

@@ -20,7 +20,7 @@ import requests
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
-from influencer_kit import plugins
+from influencer_kit.plugin import manager
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -41,7 +41,7 @@ def shared_faces() -> Path:
 
 def make_config(tmp_path: Path, overrides: list[str] = ()) -> DictConfig:
     """The app's real config, composed as the CLI would, writing everything under tmp_path."""
-    plugins.register_configs()
+    manager.register_configs()
     base = [
         f"output.dir={tmp_path / 'out'}",
         f"cache.dir={tmp_path / 'cache'}",
@@ -196,7 +196,7 @@ def review_run(tmp_path_factory) -> Path:
     cluster.eps=0.45 so one person (alex_lacamoire) comes out as two: influencer_001 and
     influencer_007. The run folder is `run/` (Hydra's, with `.hydra/`), the registry `registry.db`
     beside `mlflow.db`; `registry.pristine.db` is a copy of the registry as the run left it."""
-    from influencer_kit.datasets import build_people_dataset
+    from influencer_kit.inputs.datasets import build_people_dataset
 
     work = tmp_path_factory.mktemp("review")
     sheet = build_people_dataset(need_shared_faces(), work / "data", n_frames=12)

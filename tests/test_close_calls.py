@@ -9,10 +9,10 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import run_cli
-from influencer_kit.close_calls import assess
-from influencer_kit.people import Appearance
+
+from influencer_kit.model import Appearance
+from influencer_kit.people.close_calls import assess
 
 SAME_PERSON = 0.55
 

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 
 PLUGIN = '''"""A plugin written for NumPy 1: its clusterer takes int() of 1-element arrays, which NumPy 2.4
@@ -17,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import ClusterConfig, Component, DetectorConfig
+from influencer_kit.plugin.components import ClusterConfig, Component, DetectorConfig
 
 
 @dataclass

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from influencer_kit import plugins
-from influencer_kit.demo import grace_hopper
-from influencer_kit.testing import check_clusterer_ties, check_component, tied_people
+from influencer_kit.inputs.demo import grace_hopper
+from influencer_kit.plugin import manager
+from influencer_kit.plugin.testing import check_clusterer_ties, check_component, tied_people
 
-COMPONENTS = sorted(plugins.registry())
+COMPONENTS = sorted(manager.registry())
 
 
 @pytest.fixture(scope="module")
@@ -19,17 +19,17 @@ def photo():
 @pytest.fixture(scope="module")
 def face_box(photo):
     """Grace Hopper's face, found by the default detector."""
-    from influencer_kit.testing import build_default
+    from influencer_kit.plugin.testing import build_default
 
-    detector = build_default(plugins.get_component("detector", "mtcnn")).fit()
+    detector = build_default(manager.get_component("detector", "mtcnn")).fit()
     return max(detector.detect([photo])[0], key=lambda f: f.confidence)
 
 
 @pytest.mark.parametrize("kind,name", COMPONENTS, ids=[f"{k}={n}" for k, n in COMPONENTS])
 def test_component_conforms(kind, name, photo, face_box):
-    component = plugins.get_component(kind, name)
+    component = manager.get_component(kind, name)
     if not component.weights_present():
-        pytest.skip(f"{kind}={name}: model weights are not on this machine (see `python -m influencer_kit.plugins`)")
+        pytest.skip(f"{kind}={name}: model weights are not on this machine (see `python -m influencer_kit.plugin`)")
     check_component(component, photo, face_box)
 
 

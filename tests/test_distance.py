@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pytest
-
 from conftest import make_config
-from influencer_kit import plugins
-from influencer_kit.components import Distance
+
+from influencer_kit.plugin import manager
+from influencer_kit.plugin.components import Distance
 from influencer_kit.registry.known import prepare
 
 
@@ -24,23 +24,23 @@ def test_cosine_embeddings_are_compared_as_unit_vectors():
 
 
 def test_the_embedders_state_their_distance_without_loading_a_model():
-    assert plugins.embedder_distance({"name": "dlib"}) == Distance("euclidean", 0.55)
+    assert manager.embedder_distance({"name": "dlib"}) == Distance("euclidean", 0.55)
     # deepface's own tuned cosine distances (deepface/config/threshold.py), read without TensorFlow
-    arcface = plugins.embedder_distance({"name": "deepface", "model_name": "ArcFace"})
+    arcface = manager.embedder_distance({"name": "deepface", "model_name": "ArcFace"})
     assert arcface == Distance("cosine", 0.68)
-    assert plugins.embedder_distance({"name": "deepface", "model_name": "Facenet512"}) == Distance("cosine", 0.30)
+    assert manager.embedder_distance({"name": "deepface", "model_name": "Facenet512"}) == Distance("cosine", 0.30)
 
 
 @pytest.mark.parametrize("cluster", ["agglomerative", "dbscan"])
 def test_a_run_with_arcface_clusters_at_arcfaces_distance(tmp_path, cluster):
     cfg = make_config(tmp_path, ["embedder=deepface", "embedder.model_name=ArcFace", f"cluster={cluster}"])
-    same_person = plugins.embedder_distance(cfg.embedder).threshold
+    same_person = manager.embedder_distance(cfg.embedder).threshold
     assert same_person == pytest.approx(1.16619, abs=1e-5)
-    assert plugins.build("cluster", cfg.cluster, same_person).eps == pytest.approx(1.16619, abs=1e-5)
+    assert manager.build("cluster", cfg.cluster, same_person).eps == pytest.approx(1.16619, abs=1e-5)
     # a hand-set value still wins
     cfg = make_config(tmp_path, ["embedder=deepface", "embedder.model_name=ArcFace", f"cluster={cluster}",
                                  "cluster.eps=0.9"])
-    assert plugins.build("cluster", cfg.cluster, same_person).eps == 0.9
+    assert manager.build("cluster", cfg.cluster, same_person).eps == 0.9
 
 
 def test_the_registry_matches_at_the_embedders_distance_unless_set(tmp_path):

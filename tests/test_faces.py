@@ -4,15 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from influencer_kit import plugins
-from influencer_kit.demo import grace_hopper
-from influencer_kit.faces import detect
-from influencer_kit.testing import build_default
+from influencer_kit.faces.analyse import detect
+from influencer_kit.inputs.demo import grace_hopper
+from influencer_kit.plugin import manager
+from influencer_kit.plugin.testing import build_default
 
 
 @pytest.fixture(scope="module")
 def mtcnn():
-    return build_default(plugins.get_component("detector", "mtcnn")).fit()
+    return build_default(manager.get_component("detector", "mtcnn")).fit()
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def test_small_and_unsure_faces_are_dropped(mtcnn, big_grace):
 
 
 def test_retinaface_without_weights_names_the_missing_file_and_folder(tmp_path, monkeypatch):
-    component = plugins.get_component("detector", "retinaface")
+    component = manager.get_component("detector", "retinaface")
     monkeypatch.setenv("DEEPFACE_HOME", str(tmp_path))
     if component.weights_present():
         pytest.skip("retinaface weights are present here; nothing is missing")

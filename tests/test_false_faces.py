@@ -8,17 +8,17 @@ import cv2
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import make_config
-from influencer_kit import pipeline, plugins
-from influencer_kit.cache import FaceCache
-from influencer_kit.components import Face
-from influencer_kit.demo import astronaut, grace_hopper
-from influencer_kit.faces import (SURE, AnalysisRules, VideoFaces, analyse_video, detect, people_only, plausible,
-                                  sightings)
-from influencer_kit.frames import VideoReader
-from influencer_kit.testing import build_default
-from influencer_kit.videos import blank_clip, face_clip, write_video
+
+from influencer_kit import pipeline
+from influencer_kit.faces.analyse import SURE, AnalysisRules, analyse_video, detect, people_only, plausible, sightings
+from influencer_kit.faces.cache import FaceCache
+from influencer_kit.faces.frames import VideoReader
+from influencer_kit.inputs.demo import astronaut, grace_hopper
+from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, write_video
+from influencer_kit.model import Face, VideoFaces
+from influencer_kit.plugin import manager
+from influencer_kit.plugin.testing import build_default
 
 BOX = (100, 100, 100, 120)  # x, y, width, height
 # eye on the image's left, eye on its right, nose, mouth corner left, mouth corner right
@@ -29,7 +29,7 @@ TILTED = ((138, 141), (172, 161), (142, 173), (117, 187), (143, 202))  # UPRIGHT
 @pytest.fixture(scope="module")
 def models():
     """The default detector and embedder, loaded."""
-    return tuple(build_default(plugins.get_component(kind, name)).fit()
+    return tuple(build_default(manager.get_component(kind, name)).fit()
                  for kind, name in (("detector", "mtcnn"), ("embedder", "dlib")))
 
 

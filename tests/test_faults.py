@@ -4,7 +4,7 @@ page, an empty body, bad schemes, blank/text/formula scores, a repeated video), 
 CLI against a local HTTP server. Every row must come back, in order, with the right status and an
 error a user can act on, and the good rows beside them must still be right.
 
-What the score cells become (decided here, documented in influencer_kit/sheet.py):
+What the score cells become (decided here, documented in influencer_kit/inputs/sheet.py):
 - a formula cell (`=1+2`) in a file never saved by Excel holds no result, so it reads as blank;
   its row is `invalid_performance` and the message names the formula;
 - a text cell that merely looks like a formula (`=HYPERLINK(...)`) is text, so "not a number";
@@ -22,10 +22,10 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-
 from conftest import CountingServer, RouteHandler, run_cli
-from influencer_kit.demo import astronaut, grace_hopper
-from influencer_kit.videos import blank_clip, face_clip, write_video
+
+from influencer_kit.inputs.demo import astronaut, grace_hopper
+from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, write_video
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Tests of influencer_kit.fetch against a real HTTP server on 127.0.0.1 serving a fault matrix."""
+"""Tests of influencer_kit.acquire.download against a real HTTP server on 127.0.0.1 serving a fault matrix."""
 from __future__ import annotations
 
 import hashlib
@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from conftest import CountingServer, RouteHandler
 from omegaconf import OmegaConf
 
-from conftest import CountingServer, RouteHandler
-from influencer_kit.fetch import FetchConfig, Fetched, fetch, fetch_all
+from influencer_kit.acquire.download import FetchConfig
+from influencer_kit.acquire.fetch import fetch, fetch_all
+from influencer_kit.model import Fetched
 
 GOOD = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8  # stands in for a video
 HTML = b"<!doctype html><html><body>not a video</body></html>"
@@ -268,7 +270,7 @@ def test_local_files_are_hard_linked_or_else_copied(
     def no_links(src: object, dst: object) -> None:
         raise OSError(18, "Invalid cross-device link")
 
-    monkeypatch.setattr("influencer_kit.fetch.os.link", no_links)
+    monkeypatch.setattr("influencer_kit.acquire.download.os.link", no_links)
     copied = fetch(2, str(source), sheet_dir, tmp_path / "copied", CFG)
     assert copied.status == "ok" and copied.path is not None and copied.sha256 == sha(GOOD)
     assert copied.path.stat().st_ino != source.stat().st_ino

@@ -10,15 +10,16 @@ import cv2
 import numpy as np
 import pytest
 
-from influencer_kit import plugins
-from influencer_kit.demo import astronaut, grace_hopper
-from influencer_kit.faces import AnalysisRules, analyse_video, downscale
-from influencer_kit.fetch import FetchConfig, fetch
-from influencer_kit.frames import DecodeError, VideoReader, spread
-from influencer_kit.shots import SCAN_FROM_SECONDS, look, sample_plan, shot_starts, spread_over_shots
-from influencer_kit.testing import build_default
-from influencer_kit.videos import blank_clip, face_clip, write_video
-from influencer_kit.videos_table import undecodable
+from influencer_kit.acquire.download import FetchConfig
+from influencer_kit.acquire.fetch import fetch
+from influencer_kit.faces.analyse import AnalysisRules, analyse_video, downscale
+from influencer_kit.faces.frames import DecodeError, VideoReader, spread
+from influencer_kit.faces.shots import SCAN_FROM_SECONDS, look, sample_plan, shot_starts, spread_over_shots
+from influencer_kit.inputs.demo import astronaut, grace_hopper
+from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, write_video
+from influencer_kit.people.videos_table import undecodable
+from influencer_kit.plugin import manager
+from influencer_kit.plugin.testing import build_default
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="writes the test videos: pip install imageio-ffmpeg")
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -44,8 +45,8 @@ def encode(path: Path, frames: list[np.ndarray], fps: float, *options: str, code
 
 @pytest.fixture(scope="module")
 def models():
-    detector = build_default(plugins.get_component("detector", "mtcnn")).fit()
-    embedder = build_default(plugins.get_component("embedder", "dlib")).fit()
+    detector = build_default(manager.get_component("detector", "mtcnn")).fit()
+    embedder = build_default(manager.get_component("embedder", "dlib")).fit()
     return detector, embedder
 
 

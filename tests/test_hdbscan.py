@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import run_cli
 from sklearn.neighbors import NearestNeighbors
 
-from conftest import run_cli
-from influencer_kit.demo import astronaut, grace_hopper
-from influencer_kit.videos import face_clip, write_video
+from influencer_kit.inputs.demo import astronaut, grace_hopper
+from influencer_kit.inputs.synthetic_videos import face_clip, write_video
 from influencer_kit_plugins.hdbscan import HDBSCANClusterer, core_distances
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from conftest import run_cli
+
 from influencer_kit.__main__ import INPUT_ERROR
 
 

@@ -6,10 +6,10 @@ import numpy as np
 from sklearn.cluster import DBSCAN, AgglomerativeClustering
 from sklearn.metrics import adjusted_rand_score
 
-from influencer_kit import plugins
-from influencer_kit.faces import FaceRecord
-from influencer_kit.linkage import average_linkage, split_apart
-from influencer_kit.people import Appearance, cluster_appearances, group_within_video
+from influencer_kit.model import Appearance, FaceRecord
+from influencer_kit.people.grouping import cluster_appearances, group_within_video
+from influencer_kit.people.linkage import average_linkage, split_apart
+from influencer_kit.plugin import manager
 
 
 def on_a_line(*positions: float) -> np.ndarray:
@@ -31,7 +31,7 @@ def test_one_close_pair_chains_three_people_under_single_linkage_but_not_average
 
 
 def test_the_default_clusterer_keeps_the_chained_people_apart():
-    clusterer = plugins.build("cluster", {"name": "agglomerative"}, same_person=0.55)
+    clusterer = manager.build("cluster", {"name": "agglomerative"}, same_person=0.55)
     assert np.asarray(clusterer.fit_predict(CHAIN)).tolist() == CHAIN_PEOPLE
 
 
@@ -78,7 +78,7 @@ def test_a_cluster_holding_two_people_of_one_frame_is_split():
     # v1 shows two look-alikes in one frame; v2 shows the second of them alone. Whatever merges all
     # three (here DBSCAN with a wide eps), the two of v1 end as two people, v2 with the nearer one.
     found = [appearance("v1", 0.0, {0, 5}), appearance("v1", 0.3, {5}), appearance("v2", 0.32, {0})]
-    wide = plugins.build("cluster", {"name": "dbscan", "eps": 1.0, "min_samples": 1})
+    wide = manager.build("cluster", {"name": "dbscan", "eps": 1.0, "min_samples": 1})
     labels = cluster_appearances(found, wide).tolist()
     assert labels[0] != labels[1] and labels[1] == labels[2]
     # two people of one video never seen in one frame may be one person (a cut to a new shot)

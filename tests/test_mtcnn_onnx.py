@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import subprocess
 import sys
+
 import numpy as np
 import pytest
 import skimage
 from matplotlib import cbook
 
-from influencer_kit import plugins
-from influencer_kit.components import Face
 from influencer_kit.errors import ConfigError
-from influencer_kit.faces import downscale
-from influencer_kit.frames import VideoReader, spread
-from influencer_kit.videos import load_rgb
+from influencer_kit.faces.analyse import downscale
+from influencer_kit.faces.frames import VideoReader, spread
+from influencer_kit.inputs.synthetic_videos import load_rgb
+from influencer_kit.model import Face
+from influencer_kit.plugin import manager
 from influencer_kit_plugins.mtcnn import MTCNNDetector
 
 BOX_PX = 2
@@ -108,12 +109,12 @@ def test_a_batch_of_clip_frames_gives_the_packages_faces(runtimes, shared_faces)
 
 
 def test_the_default_detector_runs_on_onnxruntime_and_never_imports_tensorflow(tmp_path):
-    assert plugins.build("detector", {"name": "mtcnn"}).runtime == "onnxruntime"
+    assert manager.build("detector", {"name": "mtcnn"}).runtime == "onnxruntime"
     code = (
         "import sys\n"
         "from influencer_kit import plugins\n"
-        "from influencer_kit.demo import grace_hopper\n"
-        "faces = plugins.build('detector', {'name': 'mtcnn'}).fit().detect([grace_hopper()])\n"
+        "from influencer_kit.inputs.demo import grace_hopper\n"
+        "faces = manager.build('detector', {'name': 'mtcnn'}).fit().detect([grace_hopper()])\n"
         "print(len(faces[0]), 'tensorflow' in sys.modules, 'mtcnn' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from influencer_kit.sheet import parse_performance, read_sheet
+from influencer_kit.inputs.sheet import parse_performance, read_sheet
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -7,10 +7,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, run_cli
-from influencer_kit import hookimpl, plugins
-from influencer_kit.components import ClusterConfig, Component
+
+from influencer_kit import hookimpl
+from influencer_kit.plugin import manager
+from influencer_kit.plugin.components import ClusterConfig, Component
 
 EXAMPLE = ROOT / "tests" / "example_plugin"
 
@@ -22,10 +23,10 @@ def test_every_plugin_module_has_an_entry_point_and_back():
 
 
 def test_builtins_are_found_through_entry_points():
-    pm = plugins.get_plugin_manager()
+    pm = manager.get_plugin_manager()
     names = {name for name, _ in pm.list_name_plugin()}
     assert {"mtcnn", "dlib", "dbscan", "retinaface", "opencv", "deepface", "hdbscan", "agglomerative"} <= names
-    comps = plugins.collect_components(pm)
+    comps = manager.collect_components(pm)
     assert ("detector", "mtcnn") in comps and ("embedder", "dlib") in comps and ("cluster", "dbscan") in comps
 
 
@@ -50,29 +51,29 @@ class _Misspelt:
 
 
 def test_duplicate_name_is_an_error_naming_both_plugins():
-    pm = plugins.get_plugin_manager()
+    pm = manager.get_plugin_manager()
     pm.register(_Twin(), name="twin")
-    with pytest.raises(plugins.PluginError, match=r"cluster 'dbscan' is offered by both 'dbscan' and 'twin'"):
-        plugins.collect_components(pm)
+    with pytest.raises(manager.PluginError, match=r"cluster 'dbscan' is offered by both 'dbscan' and 'twin'"):
+        manager.collect_components(pm)
 
 
 def test_unknown_kind_is_an_error():
-    pm = plugins.get_plugin_manager(load_entry_points=False)
+    pm = manager.get_plugin_manager(load_entry_points=False)
     pm.register(_BadKind(), name="bad")
-    with pytest.raises(plugins.PluginError, match="unknown kind 'tracker'"):
-        plugins.collect_components(pm)
+    with pytest.raises(manager.PluginError, match="unknown kind 'tracker'"):
+        manager.collect_components(pm)
 
 
 def test_misspelt_hook_is_caught():
-    pm = plugins.get_plugin_manager(load_entry_points=False)
+    pm = manager.get_plugin_manager(load_entry_points=False)
     pm.register(_Misspelt(), name="typo")
     with pytest.raises(Exception, match="ik_component"):
         pm.check_pending()
 
 
 def test_unknown_component_lists_the_installed_ones():
-    with pytest.raises(plugins.PluginError, match="no cluster named 'kmeans'; installed: agglomerative, dbscan"):
-        plugins.get_component("cluster", "kmeans")
+    with pytest.raises(manager.PluginError, match="no cluster named 'kmeans'; installed: agglomerative, dbscan"):
+        manager.get_component("cluster", "kmeans")
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,7 @@ def installed_example(tmp_path_factory) -> Path:
 
 
 def test_example_plugin_is_listed_once_installed(installed_example):
-    listing = subprocess.run([sys.executable, "-m", "influencer_kit.plugins"], capture_output=True, text=True,
+    listing = subprocess.run([sys.executable, "-m", "influencer_kit.plugin"], capture_output=True, text=True,
                              env={"PYTHONPATH": str(installed_example), "PATH": ""}, check=True).stdout
     assert "chinese_whispers" in listing and "threshold=(the embedder's same-person distance)" in listing
 

@@ -1,4 +1,4 @@
-"""Tests for influencer_kit.ranking: statistics, uncertainty and the three ranking methods."""
+"""Tests for influencer_kit.ranking.ranking: statistics, uncertainty and the three ranking methods."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from influencer_kit.ranking import (
+from influencer_kit.inputs.sheet import InputError, read_sheet
+from influencer_kit.model import Sheet
+from influencer_kit.ranking.ranking import (
     METHODS,
     METRIC_COLUMNS,
     RANKED_COLUMNS,
@@ -23,7 +25,6 @@ from influencer_kit.ranking import (
     pooled_std,
     rank,
 )
-from influencer_kit.sheet import InputError, Sheet, read_sheet
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf" / "ranking"
 Z90 = 1.6448536269514722  # normal 95th percentile: two-sided 90% interval

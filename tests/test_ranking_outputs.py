@@ -9,12 +9,13 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+from conftest import make_config
 from openpyxl import load_workbook
 
-from conftest import make_config
-from influencer_kit import app, pipeline, ranking
-from influencer_kit.demo import build_demo
-from influencer_kit.sheet import InputError
+from influencer_kit import app, pipeline
+from influencer_kit.inputs.demo import build_demo
+from influencer_kit.inputs.sheet import InputError
+from influencer_kit.ranking import ranking
 
 # One date per demo row: January and February (a good and a bad month) and a row with no date.
 DATES = ["2024-01-04", "2024-02-08", "2024-01-15", "2024-02-19", "2024-01-22", "2024-02-02", "2024-01-30",
@@ -49,7 +50,7 @@ def run(tmp_path_factory) -> tuple[Path, mlflow.entities.Run, Path]:
 
 
 def ranking_cfg() -> dict:
-    """SETTINGS' ranking part, as `influencer_kit.ranking` reads it."""
+    """SETTINGS' ranking part, as `influencer_kit.ranking.ranking` reads it."""
     return {"method": "lower_bound", "min_videos": 4, "normalize_by": "date", "bootstrap_resamples": 500}
 
 

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import make_config, need_shared_faces, run_python_without
+
 from influencer_kit import pipeline
-from influencer_kit.datasets import build_people_dataset
-from influencer_kit.ray_executor import INSTALL_HINT
+from influencer_kit.execution.ray_cluster import INSTALL_HINT
+from influencer_kit.inputs.datasets import build_people_dataset
 
 TABLES = ["ProcessedVideos_videos", "PerformanceMetrics_videos", "Ranked_Influencers"]
 N_VIDEOS = 8  # plus one with nobody: 9 distinct videos

@@ -14,8 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "real"
 sys.path.insert(0, str(ROOT / "benchmarks"))  # the benchmark scripts import each other as top-level modules
 
-from real_footage import (NONE, co_appearances, extra_people, false_faces, majority_ids,  # noqa: E402
-                          merges, people_found, splits)
+from real_footage import NONE, co_appearances, extra_people, false_faces, majority_ids, merges, people_found, splits  # noqa: E402
 from real_set import Post, build_real_set, write_post  # noqa: E402
 
 # Rows 1-3 are a's, 4-5 b's, 6-7 c's; the last row has no true person.

@@ -16,13 +16,13 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED, make_config, need_shared_faces, run_cli
 from omegaconf import OmegaConf
 from openpyxl import load_workbook
 
-from conftest import SHARED, make_config, need_shared_faces, run_cli
-from influencer_kit import plugins
-from influencer_kit.datasets import build_people_dataset
-from influencer_kit.people import Appearance
+from influencer_kit.inputs.datasets import build_people_dataset
+from influencer_kit.model import Appearance
+from influencer_kit.plugin import manager
 from influencer_kit.registry.embedders import embedder_key
 from influencer_kit.registry.known import KnownPeople, prepare, registry_path
 from influencer_kit.registry.match import MatchRule, match
@@ -178,7 +178,7 @@ def test_a_registry_of_another_embedder_is_refused_or_reembedded(scenario, tmp_p
     assert '"num_jitters": 0' in done.stderr and '"num_jitters": 1' in done.stderr
 
     cfg = make_config(tmp_path, ["embedder.num_jitters=1", "registry.reembed=true"])
-    known = prepare(cfg, plugins.embedder_distance(cfg.embedder).threshold)  # embeds every stored face crop with the new embedder config
+    known = prepare(cfg, manager.embedder_distance(cfg.embedder).threshold)  # embeds every stored face crop with the new embedder config
     old = embedder_key(OmegaConf.to_container(make_config(tmp_path).embedder, resolve=True))
     with Registry(tmp_path / "registry.db") as registry:
         owners, refs = registry.references(old)
@@ -277,15 +277,16 @@ def identify_in_process(path: str, key: str, start, seed: int) -> list[str]:
     appearances = [Appearance(f"v{i}", [0], centres[i % 3] + rng.normal(0, 0.01, 8), 1, 1) for i in order]
     faces = {a.video: fake_faces(i) for a, i in zip(appearances, order)}
     start.wait()
-    clusterer = plugins.build("cluster", {"name": "dbscan", "eps": 0.6, "min_samples": 1})
+    clusterer = manager.build("cluster", {"name": "dbscan", "eps": 0.6, "min_samples": 1})
     KnownPeople(Path(path), key, MatchRule()).identify(appearances, faces, clusterer)
     return [a.person for a in sorted(appearances, key=lambda a: a.video)]
 
 
 def fake_faces(i: int):
-    from influencer_kit.faces import FaceRecord, VideoFaces
+    from influencer_kit.model import FaceRecord, VideoFaces
 
-    return VideoFaces([0], [b""], [FaceRecord(0, (i, 0, 10, 10), 1.0, b"jpeg")], np.zeros((1, 8), np.float32))
+    return VideoFaces([0], [b""], [FaceRecord(box=(i, 0, 10, 10), confidence=1.0, frame_index=0,
+                                                    crop_jpeg=b"jpeg")], np.zeros((1, 8), np.float32))
 
 
 def test_many_processes_identifying_at_once_agree(tmp_path):

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import make_config
+
 from influencer_kit import pipeline
-from influencer_kit.demo import build_demo
+from influencer_kit.inputs.demo import build_demo
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -16,9 +16,9 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-
-from influencer_kit.demo import astronaut, grace_hopper
 from test_faults import VideoServer, mirrored, serving, small_video
+
+from influencer_kit.inputs.demo import astronaut, grace_hopper
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Inputs where users keep them (influencer_kit.sources): link rewriting on real link shapes, then a
+"""Inputs where users keep them (influencer_kit.acquire.links): link rewriting on real link shapes, then a
 local server that imitates Google's sheet export, Drive's downloads and a web page with a <video>,
 reached through the production code path with only the Google base URLs pointed at it."""
 from __future__ import annotations
@@ -14,12 +14,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import openpyxl
 import pandas as pd
 import pytest
-
 from conftest import CountingServer, RouteHandler, run_cli, run_python_without
-from influencer_kit.demo import grace_hopper
-from influencer_kit.fetch import FetchConfig, fetch, fetch_all
-from influencer_kit.sheet import InputError, read_sheet
-from influencer_kit.sources import (
+
+from influencer_kit.acquire.download import FetchConfig
+from influencer_kit.acquire.fetch import fetch, fetch_all
+from influencer_kit.acquire.links import (
     INSTALL_HINT,
     drive_confirm_url,
     drive_download_url,
@@ -27,7 +26,9 @@ from influencer_kit.sources import (
     resolve_sheet,
     sheet_export,
 )
-from influencer_kit.videos import face_clip, write_video
+from influencer_kit.inputs.demo import grace_hopper
+from influencer_kit.inputs.sheet import InputError, read_sheet
+from influencer_kit.inputs.synthetic_videos import face_clip, write_video
 
 SHEET_ID = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"
 PRIVATE_SHEET_ID = "1PrivAteShEEt0nly4MeXXXXXXXXXXXXXXXXXXXXXXXX"
@@ -366,7 +367,8 @@ def test_yt_dlp_keeps_to_the_fetch_limits(google: GoogleLike, tmp_path: Path, pa
 FETCH_PAGES = """
 import json, sys
 from pathlib import Path
-from influencer_kit.fetch import FetchConfig, fetch
+from influencer_kit.acquire.download import FetchConfig
+from influencer_kit.acquire.fetch import fetch
 folder, base = Path(sys.argv[1]), sys.argv[2]
 cfg = FetchConfig(connect_timeout=2, read_timeout=2, retries=0)
 for url in ("https://www.instagram.com/reel/C8xYz12AbCd/?igsh=MTc4", base + "/post/page"):

@@ -6,14 +6,26 @@ import numpy as np
 import pytest
 from conftest import make_config
 
-from influencer_kit import pipeline, plugins
-from influencer_kit.components import Face
-from influencer_kit.demo import grace_hopper
-from influencer_kit.faces import (AnalysisRules, Sighting, analyse_video, best_faces, colour_of,
-                                  disagreeing_tracks, downscale, link_tracks, settled, split_plan, track_filled)
-from influencer_kit.frames import VideoReader, spread
-from influencer_kit.testing import build_default
-from influencer_kit.videos import blank_clip, face_clip, load_rgb, write_video
+from influencer_kit import pipeline
+from influencer_kit.faces.analyse import (
+    AnalysisRules,
+    Sighting,
+    analyse_video,
+    best_faces,
+    colour_of,
+    disagreeing_tracks,
+    downscale,
+    link_tracks,
+    settled,
+    split_plan,
+    track_filled,
+)
+from influencer_kit.faces.frames import VideoReader, spread
+from influencer_kit.inputs.demo import grace_hopper
+from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, load_rgb, write_video
+from influencer_kit.model import Face
+from influencer_kit.plugin import manager
+from influencer_kit.plugin.testing import build_default
 
 
 def face(x: int, y: int, w: int = 50, person: int = 0) -> Sighting:
@@ -103,8 +115,8 @@ def test_reading_in_rounds_gives_the_same_frames_as_decoding_everything(tmp_path
 
 @pytest.fixture(scope="module")
 def models():
-    detector = build_default(plugins.get_component("detector", "mtcnn")).fit()
-    embedder = build_default(plugins.get_component("embedder", "dlib")).fit()
+    detector = build_default(manager.get_component("detector", "mtcnn")).fit()
+    embedder = build_default(manager.get_component("embedder", "dlib")).fit()
     return detector, embedder
 
 

@@ -4,7 +4,6 @@ and from a real `mlflow server`; and the face cache that lets a sweep detect eac
 from __future__ import annotations
 
 import hashlib
-
 import json
 import os
 import signal
@@ -21,12 +20,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import need_shared_faces, run_cli
-from influencer_kit.cache import FaceCache
-from influencer_kit.datasets import build_people_dataset
-from influencer_kit.outputs import safe_name
-from influencer_kit.tracking import SHEET_COLUMNS, SHEET_TILE
+
+from influencer_kit.experiment.mlflow_run import SHEET_COLUMNS, SHEET_TILE
+from influencer_kit.faces.cache import FaceCache
+from influencer_kit.inputs.datasets import build_people_dataset
+from influencer_kit.outputs.folders import safe_name
 
 pytestmark = pytest.mark.slow
 
@@ -280,13 +279,14 @@ def test_the_optuna_example_tunes_eps(tmp_path, small_data):
 
 WRITER = textwrap.dedent("""
     import sys, cv2, numpy as np
-    from influencer_kit.cache import FaceCache
-    from influencer_kit.faces import FaceRecord, VideoFaces
+    from influencer_kit.faces.cache import FaceCache
+    from influencer_kit.faces.analyse import FaceRecord, VideoFaces
 
     rng = np.random.default_rng(0)
     jpegs = [cv2.imencode(".jpg", rng.integers(0, 255, (480, 640, 3), dtype=np.uint8))[1].tobytes()
              for _ in range(20)]
-    records = [FaceRecord(i, (i, i, 40, 40), 0.99, jpeg) for i, jpeg in enumerate(jpegs)]
+    records = [FaceRecord(box=(i, i, 40, 40), confidence=0.99, frame_index=i, crop_jpeg=jpeg)
+               for i, jpeg in enumerate(jpegs)]
     faces = VideoFaces(list(range(20)), jpegs, records, rng.normal(size=(20, 128)))
     cache = FaceCache(sys.argv[1], {"detector": "test"})
     for n in range(int(sys.argv[2])):

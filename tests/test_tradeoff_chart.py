@@ -1,4 +1,4 @@
-"""The report's trade-off chart (influencer_kit/tradeoff_chart.py): well-formed SVG with one point per
+"""The report's trade-off chart (influencer_kit/outputs/tradeoff_chart.py): well-formed SVG with one point per
 influencer that has videos, placed by the data, with intervals, equal-score lines and escaped text.
 Inputs come from `ranking.performance_metrics` and `ranking.rank`, as in a run."""
 from __future__ import annotations
@@ -10,10 +10,10 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pandas as pd
 import pytest
-
-from influencer_kit import ranking
-from influencer_kit.tradeoff_chart import HEIGHT, WIDTH, tradeoff_svg
 from test_report import HOSTILE
+
+from influencer_kit.outputs.tradeoff_chart import HEIGHT, WIDTH, tradeoff_svg
+from influencer_kit.ranking import ranking
 
 SVG = "{http://www.w3.org/2000/svg}"
 COORDINATES = {"x", "y", "cx", "cy", "r", "x1", "y1", "x2", "y2", "width", "height"}

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from influencer_kit.demo import build_demo
-from influencer_kit.videos import blank_clip, face_clip, load_rgb, write_video
+from influencer_kit.inputs.demo import build_demo
+from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, load_rgb, write_video
 
 SIZE = (120, 160)
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import make_config
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from conftest import make_config
 from influencer_kit import pipeline
-from influencer_kit.demo import build_demo
+from influencer_kit.inputs.demo import build_demo
 
 FORMULA_LIKE = ["=1+1", "@SUM(A1)", "+1", "-2", '=HYPERLINK("http://127.0.0.1/","x")']
 

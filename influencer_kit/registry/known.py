@@ -13,15 +13,15 @@ again.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from influencer_kit.components import Clusterer, or_default
-from influencer_kit.faces import FaceRecord, VideoFaces
-from influencer_kit.people import Appearance, cluster_appearances, identify
+from influencer_kit.model import Appearance, RegistrySummary, VideoFaces
+from influencer_kit.people.grouping import best_face, cluster_appearances, identify
+from influencer_kit.plugin.components import Clusterer, or_default
 from influencer_kit.registry.corrections import describe
 from influencer_kit.registry.embedders import check_embedder
 from influencer_kit.registry.match import MatchRule, match
@@ -32,31 +32,6 @@ log = logging.getLogger(__name__)
 FILE_NAME = "registry.db"
 SQLITE_PREFIX = "sqlite:///"
 CROP_MARGIN = 0.25  # the margin `faces.crop` leaves around a face, as a share of its size
-
-
-@dataclass
-class RegistrySummary:
-    """What the registry did in one run (logged to MLflow)."""
-
-    path: Path
-    matched_people: int = 0  # known people seen again
-    new_people: int = 0
-    matched_appearances: int = 0
-    ambiguous_appearances: int = 0  # near a known person, but not clearly nearer than the next
-    corrections_new: list[str] = field(default_factory=list)  # in effect in a run for the first time
-    corrections_total: int = 0
-
-    def metrics(self) -> dict[str, float]:
-        return {"registry_people_matched": self.matched_people, "registry_people_new": self.new_people,
-                "registry_appearances_matched": self.matched_appearances,
-                "registry_appearances_ambiguous": self.ambiguous_appearances,
-                "registry_corrections": self.corrections_total,
-                "registry_corrections_new": len(self.corrections_new)}
-
-    def note(self) -> str:
-        """The registry used, then the corrections this run was the first to apply, one per line."""
-        applied = self.corrections_new or [f"no new corrections ({self.corrections_total} in effect)"]
-        return "\n".join([f"registry {self.path}", *applied])
 
 
 def registry_path(uri: str | None, tracking_uri: str | None, base: Path | None = None) -> Path:
@@ -141,20 +116,15 @@ def add_new_people(registry: Registry, unknown: list[Appearance], clusterer: Clu
 def remember(registry: Registry, appearance: Appearance, video: VideoFaces, embedder_key: str) -> None:
     """Store an appearance as a reference face of its person: its best face (largest, surest) crop,
     and the appearance's mean embedding."""
-    face = best_face(appearance, video)
+    face = video.faces[best_face(appearance, video)]
     face_id = registry.add_face(appearance.person, appearance.video, face.frame_index, face.box,
                                 box_in_crop(face.box), face.crop_jpeg)
     registry.add_embedding(face_id, embedder_key, appearance.embedding)
 
 
-def best_face(appearance: Appearance, video: VideoFaces) -> FaceRecord:
-    """The face that stands for an appearance in the registry: the largest, surest."""
-    return video.faces[max(appearance.face_ids, key=lambda i: (video.faces[i].area * video.faces[i].confidence, -i))]
-
-
 def place(appearance: Appearance, video: VideoFaces) -> tuple[str, int, tuple[int, ...]]:
     """Where an appearance's reference face was seen, (video, frame, box): a stored face's key."""
-    face = best_face(appearance, video)
+    face = video.faces[best_face(appearance, video)]
     return appearance.video, face.frame_index, tuple(int(v) for v in face.box)
 
 

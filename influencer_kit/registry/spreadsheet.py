@@ -19,7 +19,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from influencer_kit.atomic import write_atomic
-from influencer_kit.outputs import fill_sheet
+from influencer_kit.outputs.tables import fill_sheet
 from influencer_kit.registry import corrections
 from influencer_kit.registry.store import Registry, RegistryError
 

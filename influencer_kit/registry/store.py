@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from influencer_kit.people import person_id
-from influencer_kit.sheet import InputError
+from influencer_kit.inputs.sheet import InputError
+from influencer_kit.people.grouping import person_id
 
 BUSY_TIMEOUT_S = 600.0  # how long a writer waits for another one to finish
 

@@ -15,7 +15,7 @@ from influencer_kit.registry.store import Registry
 from influencer_kit.review.app import Review, create_app, embedder_for
 from influencer_kit.review.forms import new_token
 from influencer_kit.review.run_folder import RunFolder, newest_run
-from influencer_kit.sheet import InputError
+from influencer_kit.inputs.sheet import InputError
 
 INPUT_ERROR = 2
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -17,8 +17,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from influencer_kit import plugins
-from influencer_kit.close_calls import NEAR_MARGIN
+from influencer_kit.plugin import manager
+from influencer_kit.people.close_calls import NEAR_MARGIN
 from influencer_kit.registry import corrections
 from influencer_kit.registry.embedders import mismatch_message
 from influencer_kit.registry.pairs import close_pairs
@@ -206,4 +206,4 @@ def embedder_for(registry: Registry, run: RunFolder | None) -> tuple[str, float]
         raise RegistryError(mismatch_message(registry, OmegaConf.to_container(run.config.embedder, resolve=True),
                                              len(missing)))
     config = registry.embedder_config(key) if key else None
-    return key, plugins.embedder_distance(config).threshold if config else 0.0  # no embeddings: no pairs
+    return key, manager.embedder_distance(config).threshold if config else 0.0  # no embeddings: no pairs

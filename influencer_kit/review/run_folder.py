@@ -11,8 +11,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from influencer_kit.registry.embedders import embedder_key
 from influencer_kit.registry.known import registry_path
-from influencer_kit.report import video_links
-from influencer_kit.sheet import InputError, find_column
+from influencer_kit.outputs.report import video_links
+from influencer_kit.inputs.sheet import InputError, find_column
 
 VIDEOS = "ProcessedVideos_videos.csv"
 METRICS = "PerformanceMetrics_videos.csv"

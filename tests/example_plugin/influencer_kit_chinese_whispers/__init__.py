@@ -11,7 +11,7 @@ from typing import Optional
 import numpy as np
 
 from influencer_kit import hookimpl
-from influencer_kit.components import ClusterConfig, Component, same_person_option
+from influencer_kit.plugin.components import ClusterConfig, Component, same_person_option
 
 
 @dataclass

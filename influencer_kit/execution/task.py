@@ -1,0 +1,97 @@
+"""The per-video task: one video's frames -> faces -> embeddings, with the detector and embedder of
+this process built and loaded once. Every executor (local.py, ray_cluster.py) runs `analyse_one`."""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from influencer_kit.errors import ConfigError
+from influencer_kit.faces.analyse import AnalysisRules, analyse_video
+from influencer_kit.faces.frames import DecodeError
+from influencer_kit.model import VideoFaces
+from influencer_kit.plugin import manager
+from influencer_kit.quiet import native_chatter_filtered
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FaceSettings:
+    """Everything that decides what the faces stage finds; the cache key is made from it."""
+
+    detector: dict
+    embedder: dict
+    frames_per_video: int
+    faces_per_track: int = AnalysisRules.faces_per_track  # the rules of faces.py
+    early_stop: bool = AnalysisRules.early_stop
+    same_person_distance: float = AnalysisRules.same_person_distance
+
+    def key_fields(self) -> dict:
+        return {"detector": self.detector, "embedder": self.embedder, "frames_per_video": self.frames_per_video,
+                "faces_per_track": self.faces_per_track, "early_stop": self.early_stop,
+                "same_person_distance": self.same_person_distance}
+
+    def rules(self) -> AnalysisRules:
+        det = self.detector
+        return AnalysisRules(self.frames_per_video, det["detect_width"], det["min_face_size"],
+                             det["min_confidence"], self.faces_per_track, self.early_stop,
+                             self.same_person_distance)
+
+
+class _Models:
+    """The detector and embedder of this process, built and loaded on first use."""
+
+    settings: FaceSettings | None = None
+    detector = None
+    embedder = None
+
+    @classmethod
+    def load(cls, settings: FaceSettings) -> None:
+        if cls.settings != settings:
+            with native_chatter_filtered():  # TensorFlow's import-time absl lines
+                cls.detector = manager.build("detector", settings.detector).fit()
+                cls.embedder = manager.build("embedder", settings.embedder).fit()
+            cls.settings = settings
+
+
+TENSORFLOW_ENV = {  # read when TensorFlow is imported; MTCNN finds the same faces either way
+    "TF_ENABLE_ONEDNN_OPTS": "1",  # oneDNN's kernels: about 25% less CPU for MTCNN
+    "TF_USE_LEGACY_KERAS": "1",  # tf.keras from tf_keras: TensorFlow imports in ~3 s instead of ~4 s
+}
+ONE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}  # read when numpy loads its BLAS
+
+
+def tensorflow_environment() -> None:
+    """Settings for a TensorFlow not imported yet in this process (`TENSORFLOW_ENV`)."""
+    os.environ.update(TENSORFLOW_ENV)
+
+
+def worker_environment(threads: int) -> None:
+    """A worker process's settings: `TENSORFLOW_ENV`, and its native thread pools limited to
+    `threads` (numpy's BLAS and OpenCV now, TensorFlow when a model imports it). Workers that share
+    the cores ran faster with one thread each."""
+    import cv2
+    from threadpoolctl import threadpool_limits
+
+    tensorflow_environment()
+    threadpool_limits(threads)
+    cv2.setNumThreads(threads)
+    os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+
+
+def analyse_one(path: str, settings: FaceSettings) -> VideoFaces | str:
+    """The faces of one video, or why it could not be analysed (a decode error, for one).
+    A model that cannot load, or a detector or embedder that fails (`ConfigError`, `ComponentError`),
+    stops the run: it is the component's fault, not the video's."""
+    _Models.load(settings)
+    try:
+        return analyse_video(path, _Models.detector, _Models.embedder, settings.rules())
+    except DecodeError as err:
+        return str(err)
+    except ConfigError:  # a component that fails (`ComponentError`) stops the run, naming it
+        raise
+    except Exception as err:  # one odd file must not stop the run: it becomes that row's error
+        log.warning("analysing %s failed", path, exc_info=True)
+        return f"analysing it failed: {type(err).__name__}: {err}"

@@ -1,0 +1,194 @@
+"""MLflow: every job is a run; the pipeline's own modules never call MLflow, this module does.
+
+`job_run` opens the run in the task function, so a tracking failure is an error the user sees.
+Inside a sweep, `sweep_callback.SweepRunCallback` puts the id of the sweep's parent run in
+`IK_PARENT_RUN_ID`, and each job's run becomes its child.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import cv2
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from influencer_kit import __version__
+from influencer_kit.acquire.download import hash_file
+from influencer_kit.errors import ConfigError
+from influencer_kit.plugin import manager
+from influencer_kit.plugin.components import KINDS
+
+PARENT_RUN_ENV = "IK_PARENT_RUN_ID"
+LOWER_IS_BETTER = {"davies_bouldin", "singleton_share", "rows_failed", "close_call_rows"}
+SHEET_TILE = 96  # pixels per face in a contact sheet
+SHEET_COLUMNS = 8
+SHEET_MAX_FACES = 64
+
+
+class TrackingError(ConfigError):
+    """MLflow could not record the run (bad `tracking.uri`, server down, store unreadable): the CLI
+    says so in one `error:` line."""
+
+
+SERVER_CHECK_TIMEOUT = 10.0  # seconds a tracking server has to answer at all
+
+
+def check_server_answers(uri: str) -> None:
+    """Refuse at once a tracking server (http or https `uri`) that does not answer: MLflow itself
+    retries for minutes before it gives up. Any HTTP answer will do; local stores are not checked."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    import requests
+
+    try:
+        requests.get(uri.rstrip("/") + "/health", timeout=SERVER_CHECK_TIMEOUT)
+    except requests.RequestException as err:
+        raise TrackingError(f"MLflow tracking at {uri!r} failed: nothing answers there ({type(err).__name__})\n"
+                            "Start the server, fix tracking.uri, or run without tracking: tracking.enabled=false"
+                            ) from err
+
+
+def flatten(cfg: DictConfig) -> dict[str, str]:
+    """The resolved config as dotted keys (`cluster.eps`), every value a string."""
+    flat: dict[str, str] = {}
+
+    def walk(node: object, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}{key}.")
+        else:
+            flat[prefix[:-1]] = str(node)
+
+    walk(OmegaConf.to_container(cfg, resolve=True), "")
+    return flat
+
+
+def sweep_objective(cfg: DictConfig) -> tuple[str, str]:
+    """The metric a sweep optimises and its direction: `tracking.sweep_metric` (default silhouette,
+    or bcubed_f when `data.label_column` is set) and `tracking.sweep_direction` (default minimize
+    for metrics where lower is better, else maximize)."""
+    metric = cfg.tracking.sweep_metric or ("bcubed_f" if cfg.data.label_column else "silhouette")
+    lower = metric in LOWER_IS_BETTER or metric.startswith("time_")
+    direction = cfg.tracking.sweep_direction or ("minimize" if lower else "maximize")
+    if direction not in ("maximize", "minimize"):
+        raise ValueError(f"tracking.sweep_direction must be maximize or minimize, not {direction!r}")
+    return metric, direction
+
+
+def plugin_tags(cfg: DictConfig) -> dict[str, str]:
+    """`ik.<kind>`: the component used; `ik.<kind>.plugin`: the distribution (and version) it came from."""
+    distributions = importlib.metadata.packages_distributions()
+    tags: dict[str, str] = {}
+    for kind in KINDS:
+        name = cfg[kind].name
+        module = manager.get_component(kind, name).factory.__module__
+        dist = distributions.get(module.split(".")[0], [None])[0]
+        tags[f"ik.{kind}"] = name
+        tags[f"ik.{kind}.plugin"] = f"{dist} {importlib.metadata.version(dist)}" if dist else module
+    return tags
+
+
+def sweep_job_tags() -> dict[str, str]:
+    """The job's number and overrides inside a Hydra sweep."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return {}
+    job = HydraConfig.get()
+    return {"ik.job.num": str(job.job.num), "ik.job.overrides": " ".join(job.overrides.task)}
+
+
+@contextmanager
+def job_run(cfg: DictConfig) -> Iterator[object | None]:
+    """An MLflow run around one job (a child of the sweep's parent run when there is one)."""
+    if not cfg.tracking.enabled:
+        yield None
+        return
+    import mlflow
+
+    parent = os.environ.get(PARENT_RUN_ENV) or None
+    check_server_answers(str(cfg.tracking.uri))
+    try:
+        mlflow.set_tracking_uri(cfg.tracking.uri)
+        mlflow.set_experiment(cfg.tracking.experiment)
+        run = mlflow.start_run(run_name=cfg.tracking.run_name or None, parent_run_id=parent, nested=bool(parent))
+    except Exception as err:
+        raise TrackingError(
+            f"MLflow tracking at {cfg.tracking.uri!r} failed: {err}\n"
+            "Fix tracking.uri, or run without tracking: tracking.enabled=false"
+        ) from err
+    with run:
+        mlflow.log_params(flatten(cfg))
+        mlflow.set_tags({"ik.version": __version__, **plugin_tags(cfg), **(sweep_job_tags() if parent else {})})
+        yield run
+
+
+def log_result(result, cfg: DictConfig, metrics: dict[str, float], notes: dict[str, str]) -> None:
+    """Tags, metrics, notes and output files of a finished job, into the active run."""
+    if not cfg.tracking.enabled:
+        return
+    import mlflow
+
+    mlflow.set_tags({
+        "ik.input": str(result.sheet.path),
+        "ik.input_sha256": hash_file(result.sheet.path)[0],
+        **{f"ik.note.{topic}": text for topic, text in notes.items()},
+    })
+    mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
+    out = result.output_dir
+    for path in sorted(out.glob("*.xlsx")) + sorted(out.glob("*.csv")) + sorted(out.glob("report.html")):
+        mlflow.log_artifact(str(path))
+    hydra_dir = hydra_output_dir()
+    if hydra_dir is not None and hydra_dir.is_dir():
+        mlflow.log_artifacts(str(hydra_dir), artifact_path="hydra")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, jpeg in contact_sheets(out / "face_clusters").items():
+            (Path(tmp) / f"{name}.jpg").write_bytes(jpeg)
+        mlflow.log_artifacts(tmp, artifact_path="contact_sheets")
+
+
+def hydra_output_dir() -> Path | None:
+    """The job's `.hydra` folder (config, hydra config, overrides), when Hydra runs the job."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    hydra = HydraConfig.get()
+    if not hydra.output_subdir:
+        return None
+    return Path(hydra.runtime.output_dir) / hydra.output_subdir
+
+
+def contact_sheets(clusters_dir: Path) -> dict[str, bytes]:
+    """One JPEG per influencer folder in `face_clusters/`: a grid of their face crops."""
+    if not clusters_dir.is_dir():
+        return {}
+    return {
+        folder.name: contact_sheet(sorted(folder.glob("*.jpg"))[:SHEET_MAX_FACES])
+        for folder in sorted(clusters_dir.iterdir()) if folder.is_dir() and any(folder.glob("*.jpg"))
+    }
+
+
+def contact_sheet(crops: list[Path]) -> bytes:
+    """The crops, each fitted into a square tile, in rows of `SHEET_COLUMNS`, as JPEG bytes."""
+    rows = -(-len(crops) // SHEET_COLUMNS)
+    columns = min(len(crops), SHEET_COLUMNS)
+    sheet = np.full((rows * SHEET_TILE, columns * SHEET_TILE, 3), 255, dtype=np.uint8)
+    for i, path in enumerate(crops):
+        image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            continue
+        scale = SHEET_TILE / max(image.shape[:2])
+        h, w = (max(1, round(s * scale)) for s in image.shape[:2])
+        y, x = (i // SHEET_COLUMNS) * SHEET_TILE, (i % SHEET_COLUMNS) * SHEET_TILE
+        top, left = (SHEET_TILE - h) // 2, (SHEET_TILE - w) // 2
+        sheet[y + top:y + top + h, x + left:x + left + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    ok, jpeg = cv2.imencode(".jpg", sheet)
+    if not ok:
+        raise RuntimeError("could not encode a contact sheet as JPEG")
+    return jpeg.tobytes()

@@ -1,0 +1,174 @@
+"""The run's records, defined once: every stage imports them from here and none defines its own.
+The data's way: `Sheet` (its `InputRow`s) -> `Fetched` -> `VideoFaces` (its `FaceRecord`s, each a
+detector's `Face`) -> `Appearance` (one person in one video) -> `Result`; `Status` is a row's outcome."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:  # a type only: the face cache is the faces stage's
+    from influencer_kit.faces.cache import FaceCache
+
+
+class Status(StrEnum):
+    """What became of an input row (ProcessedVideos' `status`)."""
+
+    OK = "ok"
+    NO_FACE = "no_face"
+    DOWNLOAD_ERROR = "download_error"
+    DECODE_ERROR = "decode_error"
+    INVALID_URL = "invalid_url"
+    INVALID_PERFORMANCE = "invalid_performance"
+
+
+UNANALYSED = (Status.DOWNLOAD_ERROR, Status.DECODE_ERROR, Status.INVALID_URL)  # no video to look at
+
+
+@dataclass
+class InputRow:
+    row: int  # 1-based data row
+    url: str
+    performance: float | None  # None when blank or not a number
+    performance_error: str
+    label: str  # ground truth from data.label_column, else ""
+
+
+@dataclass
+class Sheet:
+    path: Path
+    table: pd.DataFrame  # the input exactly as read, every column kept
+    rows: list[InputRow]
+    url_column: str
+    performance_column: str
+
+
+@dataclass
+class Fetched:
+    """The outcome of fetching one spreadsheet row's video reference."""
+
+    row: int  # 1-based data row, passed through
+    url: str  # as given ("" when the cell was not text)
+    path: Path | None  # the cached file, or None on failure
+    sha256: str | None
+    status: Status  # OK, DOWNLOAD_ERROR or INVALID_URL
+    error: str  # empty when ok, else a sentence naming the URL and what went wrong
+    source: str  # rule that resolved it: "http", "google_drive", "yt-dlp" (sources.py), "file", "local" or ""
+    downloaded: bool = False  # True if bytes came over the network in this call
+
+
+Point = tuple[float, float]  # x, y in pixels
+
+
+@dataclass
+class Face:
+    """A face found in a frame: box in pixels of the full frame, the detector's confidence and,
+    when the detector gives them, five landmarks in the same pixels: the eye on the image's left,
+    the eye on its right, the nose tip, the mouth corner on the left, the one on the right."""
+
+    box: tuple[int, int, int, int]  # x, y, width, height
+    confidence: float
+    landmarks: tuple[Point, Point, Point, Point, Point] | None = None
+
+    @staticmethod
+    def named_landmarks(points: dict | None, names: tuple[str, str, str, str, str]) -> tuple | None:
+        """`landmarks` from a detector's points by name (`names`: its names of the five points, in
+        `landmarks`' order), or None when it gave none."""
+        return tuple((float(points[name][0]), float(points[name][1])) for name in names) if points else None
+
+    @property
+    def area(self) -> int:
+        return self.box[2] * self.box[3]
+
+    @property
+    def quality(self) -> float:
+        """How good a picture of the person this face is: the larger and surer, the better. The best
+        face of a track is embedded, and the best of a person shows them everywhere."""
+        return self.area * self.confidence
+
+
+@dataclass(kw_only=True)
+class FaceRecord(Face):
+    """A face the faces stage kept: the detector's `Face`, the frame it is in, a JPEG of it (with a
+    margin), and its face track (faces of one track, followed from frame to frame, are one person)."""
+
+    frame_index: int
+    crop_jpeg: bytes
+    track: int = 0
+
+
+@dataclass
+class VideoFaces:
+    """Everything the per-video stage learns about one video; what the face cache stores."""
+
+    frame_indices: list[int]
+    frames_jpeg: list[bytes]
+    faces: list[FaceRecord] = field(default_factory=list)
+    embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    false_faces: int = 0  # detections dropped as no person (`people_only`): not in `faces`
+
+
+@dataclass
+class Appearance:
+    """One person inside one video."""
+
+    video: str  # sha256 of the video
+    face_ids: list[int]  # indices into that video's faces
+    embedding: np.ndarray  # mean embedding of those faces
+    detections: int
+    area: int  # total face area, pixels
+    frames: frozenset[int] = frozenset()  # the video's frame numbers the person is seen in
+    person: str = ""  # influencer id, set by `identify` (or by the registry of known people)
+    name: str = ""  # the person's display name, from the registry
+    ignored: bool = False  # marked "not an influencer" in the registry: never a video's main person
+
+    @property
+    def presence(self) -> tuple[int, int]:
+        """How much this person is in the video: detections first, then face area."""
+        return self.detections, self.area
+
+
+@dataclass
+class RegistrySummary:
+    """What the registry did in one run (logged to MLflow)."""
+
+    path: Path
+    matched_people: int = 0  # known people seen again
+    new_people: int = 0
+    matched_appearances: int = 0
+    ambiguous_appearances: int = 0  # near a known person, but not clearly nearer than the next
+    corrections_new: list[str] = field(default_factory=list)  # in effect in a run for the first time
+    corrections_total: int = 0
+
+    def metrics(self) -> dict[str, float]:
+        return {"registry_people_matched": self.matched_people, "registry_people_new": self.new_people,
+                "registry_appearances_matched": self.matched_appearances,
+                "registry_appearances_ambiguous": self.ambiguous_appearances,
+                "registry_corrections": self.corrections_total,
+                "registry_corrections_new": len(self.corrections_new)}
+
+    def note(self) -> str:
+        """The registry used, then the corrections this run was the first to apply, one per line."""
+        applied = self.corrections_new or [f"no new corrections ({self.corrections_total} in effect)"]
+        return "\n".join([f"registry {self.path}", *applied])
+
+
+@dataclass
+class Result:
+    """What a run produced: the three tables, the people, and how it went."""
+
+    sheet: Sheet
+    videos: pd.DataFrame  # ProcessedVideos, one row per input row
+    metrics: pd.DataFrame  # PerformanceMetrics, one row per influencer
+    ranked: pd.DataFrame  # Ranked_Influencers, best first
+    unranked: pd.DataFrame  # influencers below ranking.min_videos
+    appearances: list[Appearance]
+    faces: dict[str, VideoFaces]
+    cache: FaceCache
+    output_dir: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    registry: RegistrySummary | None = None  # what the registry of known people did; None when off

@@ -1,0 +1,126 @@
+"""What a plugin hands the core: components, their configs, and the data they exchange."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Protocol, runtime_checkable
+
+import numpy as np
+
+from influencer_kit.model import Face
+
+KINDS = ("detector", "embedder", "cluster")
+
+
+@dataclass
+class ComponentConfig:
+    """Base of every component config; `name` selects the component within its kind."""
+
+    name: str = "???"
+
+
+@dataclass
+class DetectorConfig(ComponentConfig):
+    """Settings every detector shares; the core applies them around the plugin's `detect`."""
+
+    detect_width: int = 480  # frames are downscaled to this width for detection (0: full size)
+    min_face_size: int = 20  # faces smaller than this (pixels, shorter side, full frame) are dropped:
+    # dlib embeds a face 20 px wide within 0.46 of the same photo at full size (../shared/faces), and
+    # MTCNN finds faces from 20 px at detect_width
+    min_confidence: float = 0.9  # faces the detector is less sure of are dropped
+
+
+@dataclass
+class EmbedderConfig(ComponentConfig):
+    """Settings every embedder shares."""
+
+
+@dataclass
+class ClusterConfig(ComponentConfig):
+    """Settings every clusterer shares."""
+
+
+def same_person_option(help: str = "") -> Any:
+    """A clusterer config field holding a distance under which two faces are one person; left at
+    None, the core sets it to the embedder's own same-person distance (`Distance.threshold`), so
+    a clusterer works with any embedder without hand-set thresholds:
+
+        eps: Optional[float] = same_person_option()
+    """
+    return field(default=None, metadata={"same_person": True, "help": help})
+
+
+def is_same_person_option(option: Any) -> bool:
+    """Whether a config dataclass field was declared with `same_person_option`."""
+    return bool(option.metadata.get("same_person"))
+
+
+def or_default(value: float | None, same_person: float) -> float:
+    """A distance setting, or `same_person` (the embedder's) where it is left at None."""
+    return same_person if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class Distance:
+    """How an embedder's vectors compare, stated by the embedder: the metric its model was trained
+    for and its same-person distance for clustering: people (a video's faces, averaged) closer than
+    this are one person. The core reads every threshold from here (the clusterer's cut, the
+    registry's match distance, the grouping of one video's faces), none is tuned on one model.
+
+    The core compares every embedding by Euclidean distance after `prepare`: cosine embeddings are
+    scaled to unit length, where Euclidean distance d and cosine distance c agree (d = sqrt(2c)),
+    so `threshold` is the same-person distance in the space the core clusters in."""
+
+    metric: Literal["euclidean", "cosine"]
+    same_person: float  # in `metric`'s units
+
+    def prepare(self, vectors: np.ndarray) -> np.ndarray:
+        """The vectors as the core stores and compares them."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if self.metric == "cosine" and vectors.size:
+            vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
+        return vectors
+
+    @property
+    def threshold(self) -> float:
+        """The same-person distance as a Euclidean distance between prepared vectors."""
+        return self.same_person if self.metric == "euclidean" else math.sqrt(2.0 * self.same_person)
+
+
+CORE_CONFIGS = {"detector": DetectorConfig, "embedder": EmbedderConfig, "cluster": ClusterConfig}
+
+
+@dataclass(frozen=True)
+class Component:
+    """One detector, embedder or clusterer offered by a plugin."""
+
+    kind: str
+    name: str
+    factory: Callable[..., Any]
+    config: type[ComponentConfig]
+    description: str = ""
+    weights_present: Callable[[], bool] = field(default=lambda: True)
+
+
+@runtime_checkable
+class Detector(Protocol):
+    def fit(self) -> "Detector": ...
+
+    def detect(self, frames: list[np.ndarray]) -> list[list[Face]]:
+        """Faces in each RGB frame (uint8, HxWx3)."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    distance: Distance  # known before `fit` (the core reads it without loading the model)
+
+    def fit(self) -> "Embedder": ...
+
+    def embed(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
+        """One embedding row per face of the RGB frame, shape (len(faces), dim)."""
+
+
+@runtime_checkable
+class Clusterer(Protocol):
+    def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        """A label per row of X; -1 marks noise."""
