@@ -15,6 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial.distance import cdist
+
+CHUNK = 1024  # rows compared with every reference at a time (memory: CHUNK x references)
 
 
 @dataclass(frozen=True)
@@ -38,17 +41,17 @@ class Match:
 
 def person_distances(X: np.ndarray, refs: np.ndarray, owners: list[str]) -> tuple[list[str], np.ndarray]:
     """The known people (in first-seen order of `owners`) and each row of X's distance to each:
-    the distance to that person's nearest reference."""
+    the distance to that person's nearest reference. Computed `CHUNK` rows at a time."""
     people = list(dict.fromkeys(owners))
     if not len(X) or not people:
         return people, np.full((len(X), len(people)), np.inf)
-    pairwise = np.linalg.norm(X[:, None, :] - refs[None, :, :], axis=-1)
     column = {p: i for i, p in enumerate(people)}
     owner_index = np.asarray([column[o] for o in owners])
-    out = np.full((len(X), len(people)), np.inf)
-    for j in range(len(people)):
-        out[:, j] = pairwise[:, owner_index == j].min(axis=1)
-    return people, out
+    order = np.argsort(owner_index, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(owner_index[order]) != 0])  # each person's first column
+    by_owner = refs[order]
+    return people, np.vstack([np.minimum.reduceat(cdist(X[i:i + CHUNK], by_owner), starts, axis=1)
+                              for i in range(0, len(X), CHUNK)])
 
 
 def match(X: np.ndarray, refs: np.ndarray, owners: list[str], rule: MatchRule) -> list[Match]:

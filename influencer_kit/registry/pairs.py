@@ -7,9 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.distance import cdist
 
+from influencer_kit.registry.match import person_distances
 from influencer_kit.registry.store import Registry
-
-CHUNK = 1024  # reference faces compared with all the others at a time (memory: CHUNK x faces)
 
 
 @dataclass(frozen=True)
@@ -23,21 +22,16 @@ class Pair:
     face_b: int
 
 
-def nearest_between(vectors: np.ndarray, owner: np.ndarray, people: int) -> np.ndarray:
-    """For people numbered 0..people-1 owning the rows of `vectors`: the smallest distance between a
-    face of one and a face of the other, as a (people x people) matrix (inf on the diagonal)."""
-    order = np.argsort(owner, kind="stable")
-    starts = np.flatnonzero(np.r_[True, np.diff(owner[order]) != 0])
-    present = owner[order][starts]
-    nearest = np.full((people, people), np.inf)
-    for first in range(0, len(vectors), CHUNK):
-        rows = slice(first, first + CHUNK)
-        by_person = np.minimum.reduceat(cdist(vectors[rows], vectors[order]), starts, axis=1)
-        block = np.full((by_person.shape[0], people), np.inf)
-        block[:, present] = by_person
-        np.minimum.at(nearest, owner[rows], block)
+def nearest_between(vectors: np.ndarray, owners: list[str]) -> tuple[list[str], np.ndarray]:
+    """The people owning the rows of `vectors` (first-seen order) and, between each two, the
+    smallest distance from a face of one to a face of the other (inf on the diagonal)."""
+    people, to_person = person_distances(vectors, vectors, owners)
+    number = {p: i for i, p in enumerate(people)}
+    row_owner = np.asarray([number[o] for o in owners])
+    nearest = np.full((len(people), len(people)), np.inf)
+    np.minimum.at(nearest, row_owner, to_person)
     np.fill_diagonal(nearest, np.inf)
-    return nearest
+    return people, nearest
 
 
 def close_pairs(registry: Registry, embedder_key: str, within: float, limit: int = 200) -> list[Pair]:
@@ -47,13 +41,14 @@ def close_pairs(registry: Registry, embedder_key: str, within: float, limit: int
     if not owners:
         return []
     ids = registry.reference_ids(embedder_key)
-    people = sorted(set(owners))
-    owner = np.searchsorted(people, owners)
-    nearest = nearest_between(vectors, owner, len(people))
+    people, nearest = nearest_between(vectors, owners)
+    number = {p: i for i, p in enumerate(people)}
+    owner = np.asarray([number[o] for o in owners])
     different = registry.different()
     found = []
     for i, j in zip(*np.nonzero(np.triu(nearest <= within, k=1))):
-        a, b = people[i], people[j]
+        a, b = sorted((people[i], people[j]))
+        i, j = number[a], number[b]
         if frozenset((a, b)) in different:
             continue
         rows_a, rows_b = np.flatnonzero(owner == i), np.flatnonzero(owner == j)
