@@ -13,7 +13,7 @@ from pathlib import Path
 
 from influencer_kit.review.run_folder import RunFolder
 
-REPLACED = ("hydra.run.dir=", "registry.uri=", "output.progress=")  # overrides Apply sets itself
+REPLACED = ("hydra.run.dir=", "registry.uri=", "registry.enabled=", "output.progress=")  # overrides Apply sets itself
 TIMEOUT_S = 6 * 3600
 _one_at_a_time = threading.Lock()
 
@@ -32,7 +32,7 @@ def command(run: RunFolder, registry: Path) -> list[str]:
     """The command line that runs `run` again on `registry`, into the same folder."""
     kept = [o for o in run.overrides if not o.lstrip("+~").startswith(REPLACED)]
     return [sys.executable, "-m", "influencer_kit", *kept, f"hydra.run.dir={run.path}",
-            f"registry.uri={registry}", "output.progress=false"]
+            f"registry.uri={registry}", "registry.enabled=true", "output.progress=false"]
 
 
 def apply(run: RunFolder, registry: Path) -> Applied:
