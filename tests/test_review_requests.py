@@ -10,6 +10,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import requests
 
@@ -186,3 +187,23 @@ def test_apply_runs_the_runs_own_command_again_on_the_apps_registry(review_run, 
         f"cache.dir={review_run / 'cache'}", "frames_per_video=4", "executor.workers=1", "cluster.eps=0.45",
         f"hydra.run.dir={review_run / 'run'}", f"registry.uri={tmp_path / 'other.db'}", "registry.enabled=true",
         "output.progress=false"]
+
+
+def test_close_calls_are_confirmed_or_reassigned(app, copied, review_run):
+    page = requests.get(app + "/close-calls").text
+    assert re.findall(r'id="call-(\d+)"', page) == ["1", "7", "13", "17"]
+    assert "nearly tied with influencer_006 (4 faces each; the larger faces decided)" in page
+    videos = pd.read_csv(review_run / "run" / "ProcessedVideos_videos.csv", keep_default_na=False).set_index("row")
+    confirmed = requests.post(app + "/confirm", data={"person": "influencer_001", "video": videos.loc[1, "video_sha256"],
+                                                      "back": "/close-calls", **form_of(page)}, allow_redirects=False)
+    assert confirmed.status_code == 303
+    page = requests.get(app + "/close-calls").text
+    assert re.findall(r'id="call-(\d+)"', page) == ["7", "13", "17"]
+    moved = requests.post(app + "/split/influencer_005", data={"video": videos.loc[17, "video_sha256"],
+                                                              "into": "influencer_006", **form_of(page)},
+                          allow_redirects=False)
+    assert moved.status_code == 303
+    with Registry(copied) as registry:
+        assert [(c.action, c.args["person"]) for c in registry.corrections()] == [
+            ("confirm", "influencer_001"), ("split", "influencer_005")]
+        assert {f.video for f in registry.faces("influencer_006")} >= {videos.loc[17, "video_sha256"]}
