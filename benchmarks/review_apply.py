@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -114,26 +115,29 @@ def main() -> None:
     run = RunFolder.open(work / "run")
     rows = []
     for attempt in (1, 2):
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         applied = apply(run, work / "registry.db")
-        stages = stage_times(work)
-        rows.append((attempt, applied.seconds, stages))
+        done = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = done.ru_utime + done.ru_stime - used.ru_utime - used.ru_stime  # the run's own CPU time
+        rows.append((attempt, applied.seconds, cpu, stage_times(work)))
     videos = pd.read_csv(work / "run" / "ProcessedVideos_videos.csv", keep_default_na=False)
-    names = sorted(rows[0][2])
+    names = sorted(rows[0][3])
     lines = [
         f"# Apply for {args.videos} videos",
         "",
         f"`python benchmarks/review_apply.py --videos {args.videos}` on {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} cores (shared with other work), {time.strftime('%Y-%m-%d')}. "
+        f"{os.cpu_count()} cores shared with other work (load average {os.getloadavg()[0]:.1f} at the end), "
+        f"{time.strftime('%Y-%m-%d')}. "
         f"{len(videos)} rows, {videos['video_sha256'].nunique()} distinct videos, "
         f"{videos['influencer'].replace('', pd.NA).nunique()} influencers after the corrections: {'; '.join(said)}. "
         f"First run (detects and embeds every face, fills the cache): "
         + (f"{first:.0f} s." if first else "done before this call."),
         "",
-        "| Apply | wall s (whole command) | " + " | ".join(f"{n} s" for n in names) + " |",
-        "| --- | --- | " + " | ".join("---" for _ in names) + " |",
+        "| Apply | wall s (whole command) | CPU s (whole command) | " + " | ".join(f"{n} s" for n in names) + " |",
+        "| --- | --- | --- | " + " | ".join("---" for _ in names) + " |",
     ]
-    lines += [f"| {a} | {s:.1f} | " + " | ".join(f"{t.get(n, float('nan')):.2f}" for n in names) + " |"
-              for a, s, t in rows]
+    lines += [f"| {a} | {s:.1f} | {c:.1f} | " + " | ".join(f"{t.get(n, float('nan')):.2f}" for n in names) + " |"
+              for a, s, c, t in rows]
     text = "\n".join(lines) + "\n"
     print(text)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
