@@ -38,14 +38,14 @@ def child(runtime: str) -> dict:
     with VideoReader(str(FACES / "video" / "short_hamilton_clip.mp4")) as reader:
         frames = [downscale(frame, 480)[0] for _, frame in reader.read(spread(reader.frame_count, FRAMES))]
     wall, cpu = time.perf_counter(), time.process_time()
-    from influencer_kit_plugins.mtcnn import MTCNNDetector
+    from influencer_kit_plugins.mtcnn import MTCNNConfig, MTCNNDetector
 
     if runtime == "tensorflow":  # threads are set before TensorFlow starts (fit would start it)
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(1)
         tf.config.threading.set_inter_op_parallelism_threads(1)
-    detector = MTCNNDetector(runtime=runtime).fit()
+    detector = MTCNNDetector(MTCNNConfig(runtime=runtime)).fit()
     build_wall, build_cpu = time.perf_counter() - wall, time.process_time() - cpu
     result = {"runtime": runtime, "build_wall_s": build_wall, "build_cpu_s": build_cpu, "frames": len(frames)}
     with threadpool_limits(1):

@@ -46,7 +46,11 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 
 def cli() -> None:
-    manager.register_configs()
+    try:
+        manager.register_configs()
+    except manager.PluginError as err:  # a broken installed plugin: named in one line
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(INPUT_ERROR)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         _hydra_main()

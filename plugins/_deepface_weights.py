@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from influencer_kit.errors import ConfigError
+from influencer_kit.plugin import ConfigError
 
 
 def use_weights_dir(weights_dir: str) -> None:
@@ -17,8 +17,10 @@ def use_weights_dir(weights_dir: str) -> None:
         os.environ["DEEPFACE_HOME"] = str(Path(weights_dir).expanduser())
 
 
-def weights_folder() -> Path:
-    return Path(os.getenv("DEEPFACE_HOME", str(Path.home()))) / ".deepface" / "weights"
+def weights_folder(weights_dir: str = "") -> Path:
+    """Where the weights are read from: `weights_dir`'s, or else $DEEPFACE_HOME's or home's."""
+    home = Path(weights_dir).expanduser() if weights_dir else Path(os.getenv("DEEPFACE_HOME", str(Path.home())))
+    return home / ".deepface" / "weights"
 
 
 class MissingWeightsError(ConfigError):

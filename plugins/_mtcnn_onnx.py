@@ -19,7 +19,7 @@ import numpy as np
 import onnxruntime
 from onnx import ModelProto, NodeProto, TensorProto, helper, numpy_helper
 
-from influencer_kit.model import Face
+from influencer_kit.plugin import Face
 
 MIN_FACE_SIZE = 20  # the package's defaults (MTCNN.detect_faces)
 MIN_SIZE = 12

@@ -8,8 +8,7 @@ from typing import Optional
 
 import numpy as np
 
-from influencer_kit import hookimpl
-from influencer_kit.plugin.components import ClusterConfig, Component, same_person_option
+from influencer_kit.plugin import ClusterConfig, Component, hookimpl, same_person_option
 
 
 @dataclass
@@ -22,23 +21,21 @@ class AgglomerativeConfig(ClusterConfig):
 
 
 class AgglomerativeClusterer:
-    def __init__(self, eps: float = 0.55, linkage: str = "average", metric: str = "euclidean") -> None:
-        self.eps = eps
-        self.linkage = linkage
-        self.metric = metric
+    def __init__(self, config: AgglomerativeConfig) -> None:
+        self.config = config
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
         if len(X) < 2:
             return np.zeros(len(X), dtype=int)
-        if self.linkage == "average" and self.metric == "euclidean":
+        if self.config.linkage == "average" and self.config.metric == "euclidean":
             from influencer_kit.people.linkage import average_linkage
 
-            return average_linkage(np.asarray(X, dtype=np.float64), self.eps)
+            return average_linkage(np.asarray(X, dtype=np.float64), self.config.eps)
         from sklearn.cluster import AgglomerativeClustering  # here, not at the top: video workers import every plugin
 
         self.model_ = AgglomerativeClustering(
-            n_clusters=None, distance_threshold=self.eps,
-            linkage=self.linkage, metric=self.metric,
+            n_clusters=None, distance_threshold=self.config.eps,
+            linkage=self.config.linkage, metric=self.config.metric,
         )
         return self.model_.fit_predict(X)
 

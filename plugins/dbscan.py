@@ -6,8 +6,7 @@ from typing import Optional
 
 import numpy as np
 
-from influencer_kit import hookimpl
-from influencer_kit.plugin.components import ClusterConfig, Component, same_person_option
+from influencer_kit.plugin import ClusterConfig, Component, hookimpl, same_person_option
 
 
 @dataclass
@@ -19,15 +18,13 @@ class DBSCANConfig(ClusterConfig):
 
 
 class DBSCANClusterer:
-    def __init__(self, eps: float = 0.6, min_samples: int = 1, metric: str = "euclidean") -> None:
-        self.eps = eps
-        self.min_samples = min_samples
-        self.metric = metric
+    def __init__(self, config: DBSCANConfig) -> None:
+        self.config = config
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
         from sklearn.cluster import DBSCAN  # here, not at the top: video workers import every plugin
 
-        self.model_ = DBSCAN(eps=self.eps, min_samples=self.min_samples, metric=self.metric)
+        self.model_ = DBSCAN(eps=self.config.eps, min_samples=self.config.min_samples, metric=self.config.metric)
         return self.model_.fit_predict(X)
 
 

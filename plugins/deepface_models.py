@@ -6,11 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from influencer_kit import hookimpl
-from influencer_kit.errors import ConfigError
-from influencer_kit.model import Face
-from influencer_kit.plugin.components import Component, Distance, EmbedderConfig
-from influencer_kit.quiet import quiet_libraries
+from influencer_kit.plugin import Component, ConfigError, Distance, EmbedderConfig, Face, hookimpl, quiet_libraries
 from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
 
 # The stem of each model's weights file; the extension depends on deepface's backend (.h5, .onnx, .pth).
@@ -27,9 +23,11 @@ def weight_files(model_name: str) -> list[str]:
     return [f"{stem}{ext}" for ext in (".h5", ".onnx", ".pth", ".dat")]
 
 
-def weights_present(model_name: str = "Facenet512") -> bool:
-    folder = weights_folder()
-    return folder.is_dir() and any(p.name.startswith(WEIGHT_STEMS.get(model_name, "?")) for p in folder.iterdir())
+def weights_present(model_name: str, weights_dir: str = "") -> bool:
+    """Whether the weights of deepface's model `model_name` are in the folder it reads them from."""
+    folder = weights_folder(weights_dir)
+    stem = WEIGHT_STEMS.get(model_name)
+    return stem is not None and folder.is_dir() and any(p.name.startswith(stem) for p in folder.iterdir())
 
 
 @dataclass
@@ -43,10 +41,8 @@ class DeepFaceConfig(EmbedderConfig):
 class DeepFaceEmbedder:
     """Crops each face and embeds it with `DeepFace.represent(detector_backend="skip")`."""
 
-    def __init__(self, model_name: str = "Facenet512", normalization: str = "base", weights_dir: str = "") -> None:
-        self.model_name = model_name
-        self.normalization = normalization
-        self.weights_dir = weights_dir
+    def __init__(self, config: DeepFaceConfig) -> None:
+        self.config = config
 
     @property
     def distance(self) -> Distance:
@@ -54,20 +50,20 @@ class DeepFaceEmbedder:
         a plain table: reading it imports no TensorFlow)."""
         from deepface.config.threshold import thresholds
 
-        if self.model_name not in thresholds:
-            raise ConfigError(f"embedder.model_name={self.model_name} has no same-person distance in deepface; "
+        if self.config.model_name not in thresholds:
+            raise ConfigError(f"embedder.model_name={self.config.model_name} has no same-person distance in deepface; "
                               f"use one of {', '.join(thresholds)}")
-        return Distance("cosine", thresholds[self.model_name]["cosine"])
+        return Distance("cosine", thresholds[self.config.model_name]["cosine"])
 
     def fit(self) -> "DeepFaceEmbedder":
-        use_weights_dir(self.weights_dir)
+        use_weights_dir(self.config.weights_dir)
         quiet_libraries()
         from deepface import DeepFace
 
         try:
-            DeepFace.build_model(task="facial_recognition", model_name=self.model_name)
+            DeepFace.build_model(task="facial_recognition", model_name=self.config.model_name)
         except Exception as err:  # deepface raises ValueError/OSError when gdown cannot fetch
-            raise missing_weights(f"deepface model {self.model_name}", weight_files(self.model_name), err) from err
+            raise missing_weights(f"deepface model {self.config.model_name}", weight_files(self.config.model_name), err) from err
         self.represent_ = DeepFace.represent
         return self
 
@@ -77,10 +73,10 @@ class DeepFaceEmbedder:
         crops = [np.ascontiguousarray(frame[y : y + h, x : x + w, ::-1]) for x, y, w, h in (f.box for f in faces)]
         results = self.represent_(
             img_path=crops,
-            model_name=self.model_name,
+            model_name=self.config.model_name,
             detector_backend="skip",
             enforce_detection=False,
-            normalization=self.normalization,
+            normalization=self.config.normalization,
         )
         rows = [r[0] if isinstance(r, list) else r for r in results]
         return np.asarray([r["embedding"] for r in rows], dtype=np.float32)
@@ -95,6 +91,6 @@ def ik_components() -> list[Component]:
             factory=DeepFaceEmbedder,
             config=DeepFaceConfig,
             description="deepface recognition models by name (weights download on first use)",
-            weights_present=weights_present,
+            weights_present=lambda config: weights_present(config.model_name, config.weights_dir),
         )
     ]

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from influencer_kit import hookimpl
-from influencer_kit.model import Face
-from influencer_kit.plugin.components import Component, Distance, EmbedderConfig
+from influencer_kit.plugin import Component, Distance, EmbedderConfig, Face, hookimpl
 
 
 @dataclass
@@ -30,8 +28,8 @@ class DlibEmbedder:
     # scores unseen, splitting one shows up as two cards with the same face.
     distance = Distance("euclidean", 0.55)
 
-    def __init__(self, num_jitters: int = 0) -> None:
-        self.num_jitters = num_jitters
+    def __init__(self, config: DlibConfig) -> None:
+        self.config = config
 
     def fit(self) -> "DlibEmbedder":
         import dlib
@@ -50,7 +48,7 @@ class DlibEmbedder:
         for face in faces:
             x, y, w, h = face.box
             shapes.append(self.shape_predictor_(frame, self.dlib_.rectangle(x, y, x + w, y + h)))
-        vectors = self.model_.compute_face_descriptor(frame, shapes, self.num_jitters)
+        vectors = self.model_.compute_face_descriptor(frame, shapes, self.config.num_jitters)
         return np.asarray([np.asarray(v) for v in vectors], dtype=np.float32)
 
 
@@ -63,6 +61,6 @@ def ik_components() -> list[Component]:
             factory=DlibEmbedder,
             config=DlibConfig,
             description="dlib ResNet, 5-point aligned (weights in face_recognition_models)",
-            weights_present=lambda: importlib.util.find_spec("face_recognition_models") is not None,
+            weights_present=lambda config: importlib.util.find_spec("face_recognition_models") is not None,
         )
     ]

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
-from influencer_kit import hookimpl
-from influencer_kit.plugin.components import ClusterConfig, Component, same_person_option
+from influencer_kit.plugin import ClusterConfig, Component, hookimpl, same_person_option
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -32,12 +31,8 @@ class HDBSCANConfig(ClusterConfig):
 
 
 class HDBSCANClusterer:
-    def __init__(self, min_cluster_size: int = 2, min_samples: int = 1,
-                 cluster_selection_epsilon: float = 0.6, metric: str = "euclidean") -> None:
-        self.min_cluster_size = min_cluster_size
-        self.min_samples = min_samples
-        self.cluster_selection_epsilon = cluster_selection_epsilon
-        self.metric = metric
+    def __init__(self, config: HDBSCANConfig) -> None:
+        self.config = config
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
         """A label per row; -1 for a row that is alone (no cluster, no duplicate, nobody within epsilon)."""
@@ -57,10 +52,10 @@ class HDBSCANClusterer:
         """HDBSCAN's clusters of distinct rows, without epsilon; all -1 when there are too few rows."""
         from sklearn.cluster import HDBSCAN
 
-        if len(rows) < max(self.min_cluster_size, self.min_samples):
+        if len(rows) < max(self.config.min_cluster_size, self.config.min_samples):
             return np.full(len(rows), -1)
-        self.model_ = HDBSCAN(min_cluster_size=self.min_cluster_size, min_samples=self.min_samples,
-                              metric=self.metric, copy=True)
+        self.model_ = HDBSCAN(min_cluster_size=self.config.min_cluster_size, min_samples=self.config.min_samples,
+                              metric=self.config.metric, copy=True)
         return self.model_.fit_predict(rows)
 
     def _within_epsilon(self, rows: np.ndarray) -> sparse.csr_matrix:
@@ -70,9 +65,9 @@ class HDBSCANClusterer:
         from scipy import sparse
         from sklearn.neighbors import NearestNeighbors
 
-        neighbours = NearestNeighbors(radius=self.cluster_selection_epsilon, metric=self.metric).fit(rows)
-        core = core_distances(neighbours, self.min_samples, len(rows))
-        dense = sparse.diags((core <= self.cluster_selection_epsilon).astype(float))
+        neighbours = NearestNeighbors(radius=self.config.cluster_selection_epsilon, metric=self.config.metric).fit(rows)
+        core = core_distances(neighbours, self.config.min_samples, len(rows))
+        dense = sparse.diags((core <= self.config.cluster_selection_epsilon).astype(float))
         return dense @ neighbours.radius_neighbors_graph(mode="connectivity") @ dense
 
 

@@ -8,11 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from influencer_kit import hookimpl
-from influencer_kit.errors import ConfigError
-from influencer_kit.model import Face
-from influencer_kit.plugin.components import Component, DetectorConfig
-from influencer_kit.quiet import quiet_libraries
+from influencer_kit.plugin import Component, ConfigError, DetectorConfig, Face, hookimpl, quiet_libraries
 
 RUNTIMES = ("onnxruntime", "tensorflow")
 # The package's keypoints in Face.landmarks' order (its "left_eye" is the one on the image's left).
@@ -29,14 +25,13 @@ class MTCNNConfig(DetectorConfig):
 class MTCNNDetector:
     """Multi-task cascaded CNN; frames of a video share a size, so they are detected in batches."""
 
-    def __init__(self, batch_size: int = 16, runtime: str = "onnxruntime") -> None:
-        self.batch_size = batch_size
-        self.runtime = runtime
+    def __init__(self, config: MTCNNConfig) -> None:
+        self.config = config
 
     def fit(self) -> "MTCNNDetector":
-        if self.runtime not in RUNTIMES:
-            raise ConfigError(f"detector.runtime={self.runtime} is not an MTCNN runtime: use one of {', '.join(RUNTIMES)}")
-        if self.runtime == "onnxruntime":
+        if self.config.runtime not in RUNTIMES:
+            raise ConfigError(f"detector.runtime={self.config.runtime} is not an MTCNN runtime: use one of {', '.join(RUNTIMES)}")
+        if self.config.runtime == "onnxruntime":
             from influencer_kit_plugins._mtcnn_onnx import MTCNN
 
             self.onnx_model_ = MTCNN()
@@ -53,14 +48,14 @@ class MTCNNDetector:
 
     def detect(self, frames: list[np.ndarray]) -> list[list[Face]]:
         found: list[list[Face]] = []
-        for start in range(0, len(frames), self.batch_size):
-            found += self._detect_batch(frames[start : start + self.batch_size])
+        for start in range(0, len(frames), self.config.batch_size):
+            found += self._detect_batch(frames[start : start + self.config.batch_size])
         return found
 
     def _detect_batch(self, batch: list[np.ndarray]) -> list[list[Face]]:
         """Faces in up to `batch_size` frames: in one call when they share a size, else one by one."""
         same_size = len({f.shape for f in batch}) == 1
-        if self.runtime == "onnxruntime":
+        if self.config.runtime == "onnxruntime":
             return self.onnx_model_.detect(batch) if same_size else [self.onnx_model_.detect([f])[0] for f in batch]
         results = self._detect_same_size(batch) if same_size else [self.model_.detect_faces(f) for f in batch]
         return [[Face(box=tuple(int(v) for v in r["box"]), confidence=float(r["confidence"]),
@@ -94,6 +89,6 @@ def ik_components() -> list[Component]:
             factory=MTCNNDetector,
             config=MTCNNConfig,
             description="MTCNN (weights ship in the mtcnn package)",
-            weights_present=lambda: importlib.util.find_spec("mtcnn") is not None,
+            weights_present=lambda config: importlib.util.find_spec("mtcnn") is not None,
         )
     ]

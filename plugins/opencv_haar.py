@@ -11,10 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from influencer_kit import hookimpl
-from influencer_kit.errors import ConfigError
-from influencer_kit.model import Face
-from influencer_kit.plugin.components import Component, DetectorConfig
+from influencer_kit.plugin import Component, ConfigError, DetectorConfig, Face, hookimpl
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 CASCADE_DIRS = [getattr(cv2.data, "haarcascades", ""), "/usr/share/opencv4/haarcascades", "/usr/share/opencv/haarcascades"]
@@ -38,15 +35,13 @@ class OpenCVConfig(DetectorConfig):
 class OpenCVDetector:
     """Viola-Jones cascade; confidence is the logistic of the cascade's level weight."""
 
-    def __init__(self, scale_factor: float = 1.1, min_neighbors: int = 5, cascade_path: str = "") -> None:
-        self.scale_factor = scale_factor
-        self.min_neighbors = min_neighbors
-        self.cascade_path = cascade_path
+    def __init__(self, config: OpenCVConfig) -> None:
+        self.config = config
 
     def fit(self) -> "OpenCVDetector":
-        path = find_cascade(self.cascade_path)
+        path = find_cascade(self.config.cascade_path)
         if path is None:
-            looked = self.cascade_path or ", ".join(d for d in CASCADE_DIRS if d)
+            looked = self.config.cascade_path or ", ".join(d for d in CASCADE_DIRS if d)
             raise ConfigError(
                 f"OpenCV's {CASCADE_FILE} was not found (looked in {looked}). Install Debian's "
                 f"opencv-data package (apt-get install opencv-data) or set detector.cascade_path="
@@ -62,7 +57,7 @@ class OpenCVDetector:
     def _detect_one(self, frame: np.ndarray) -> list[Face]:
         grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
         boxes, _, weights = self.cascade_.detectMultiScale3(
-            grey, self.scale_factor, self.min_neighbors, outputRejectLevels=True
+            grey, self.config.scale_factor, self.config.min_neighbors, outputRejectLevels=True
         )
         return [
             Face(box=tuple(int(v) for v in box), confidence=1 / (1 + math.exp(-float(w))))
@@ -79,6 +74,6 @@ def ik_components() -> list[Component]:
             factory=OpenCVDetector,
             config=OpenCVConfig,
             description="OpenCV Haar cascade (ships with OpenCV)",
-            weights_present=lambda: find_cascade() is not None,
+            weights_present=lambda config: find_cascade(config.cascade_path) is not None,
         )
     ]

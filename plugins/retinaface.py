@@ -6,10 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from influencer_kit import hookimpl
-from influencer_kit.model import Face
-from influencer_kit.plugin.components import Component, DetectorConfig
-from influencer_kit.quiet import quiet_libraries
+from influencer_kit.plugin import Component, DetectorConfig, Face, hookimpl, quiet_libraries
 from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
 
 # The package names its landmarks from the person's side (its "right_eye" is on the image's left):
@@ -32,11 +29,11 @@ class RetinaFaceConfig(DetectorConfig):
 class RetinaFaceDetector:
     """RetinaFace, one frame at a time, with its own 0.9 threshold lowered so the core filters."""
 
-    def __init__(self, weights_dir: str = "") -> None:
-        self.weights_dir = weights_dir
+    def __init__(self, config: RetinaFaceConfig) -> None:
+        self.config = config
 
     def fit(self) -> "RetinaFaceDetector":
-        use_weights_dir(self.weights_dir)
+        use_weights_dir(self.config.weights_dir)
         quiet_libraries()
         from retinaface import RetinaFace
 
@@ -61,9 +58,9 @@ class RetinaFaceDetector:
         return faces
 
 
-def _present() -> bool:
+def _present(config: RetinaFaceConfig) -> bool:
     try:
-        return (weights_folder() / _weights_file()).exists()
+        return (weights_folder(config.weights_dir) / _weights_file()).exists()
     except ImportError:
         return False
 

@@ -247,3 +247,24 @@ def _review_servers():
 
 review_server = pytest.fixture(_review_servers)
 review_server_module = pytest.fixture(_review_servers, scope="module", name="review_server_module")
+
+
+def pip_install(project: Path, target: Path) -> Path:
+    """Install a plugin project with pip into `target` (`--target`, no dependencies), as a user's
+    `pip install` would leave it: the package and its dist-info with the entry points. Put `target`
+    on a child's PYTHONPATH to use it."""
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--target", str(target), str(project)], check=True, capture_output=True, text=True)
+    return target
+
+
+def plugin_site(folder: Path, module: str, code: str, distribution: str, version: str = "1.0") -> Path:
+    """A folder holding the one-file plugin `module` (source `code`) and its dist-info, as
+    `pip install --target` leaves an installed distribution, registered as entry point `module`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{module}.py").write_text(code)
+    info = folder / f"{distribution.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[influencer_kit]\n{module} = {module}\n")
+    return folder

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import plugin_site, run_cli
 
 PLUGIN = '''"""A plugin written for NumPy 1: its clusterer takes int() of 1-element arrays, which NumPy 2.4
 refuses; its detector loads its weights with np.load."""
@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from influencer_kit import hookimpl
-from influencer_kit.plugin.components import ClusterConfig, Component, DetectorConfig
+from influencer_kit.plugin import ClusterConfig, Component, DetectorConfig, hookimpl
 
 
 @dataclass
@@ -25,6 +24,9 @@ class FirstCoordinateConfig(ClusterConfig):
 
 
 class FirstCoordinate:
+    def __init__(self, config):
+        self.config = config
+
     def fit_predict(self, X):
         return np.array([int(row) for row in X[:, :1] * 10])
 
@@ -36,11 +38,11 @@ class NpyDetectorConfig(DetectorConfig):
 
 
 class NpyDetector:
-    def __init__(self, weights=""):
-        self.weights = weights
+    def __init__(self, config):
+        self.config = config
 
     def fit(self):
-        self.weights_ = np.load(self.weights)
+        self.weights_ = np.load(self.config.weights)
         return self
 
     def detect(self, frames):
@@ -54,6 +56,9 @@ class GreyOnlyConfig(DetectorConfig):
 
 class GreyOnlyDetector:
     """Written for greyscale frames: unpacks two dimensions from an RGB frame's shape."""
+
+    def __init__(self, config):
+        self.config = config
 
     def fit(self):
         return self
@@ -77,13 +82,7 @@ def ik_components():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     """A folder holding the plugin and its dist-info, as `pip install --target` leaves them."""
-    folder = tmp_path_factory.mktemp("site")
-    (folder / "ik_numpy1_plugin.py").write_text(PLUGIN)
-    info = folder / "ik_numpy1_plugin-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ik-numpy1-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[influencer_kit]\nnumpy1 = ik_numpy1_plugin\n")
-    return folder
+    return plugin_site(tmp_path_factory.mktemp("site"), "ik_numpy1_plugin", PLUGIN, "ik-numpy1-plugin", "0.1")
 
 
 def run_failing(tmp_path: Path, site: Path, *overrides: str):
@@ -120,7 +119,7 @@ def test_a_detector_failing_to_load_in_a_worker_stops_the_run(tmp_path, site):
     assert error.startswith("error: detector=npy_weights failed: ValueError: ")
     assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
     text = log.read_text()
-    assert "self.weights_ = np.load(self.weights)" in text and "ComponentError: detector=npy_weights failed" in text
+    assert "self.weights_ = np.load(self.config.weights)" in text and "ComponentError: detector=npy_weights failed" in text
     assert not (tmp_path / "out" / "ProcessedVideos_videos.csv").exists()
 
 

@@ -1,14 +1,17 @@
-"""Every registered component passes the shared conformance check, or skips saying why."""
+"""Every registered component, ranking method and link source passes the shared conformance
+check (components without their model's weights skip saying which model)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from influencer_kit.inputs.demo import grace_hopper
-from influencer_kit.plugin import manager
-from influencer_kit.plugin.testing import check_clusterer_ties, check_component, tied_people
+from influencer_kit.plugin import check_component, check_link_source, check_ranking_method, manager
+from influencer_kit.plugin.testing import check_clusterer_ties, tied_people
 
 COMPONENTS = sorted(manager.registry())
+METHODS = sorted(manager.installed().ranking_methods)
+SOURCES = [s.name for s in manager.link_sources()]
 
 
 @pytest.fixture(scope="module")
@@ -28,9 +31,49 @@ def face_box(photo):
 @pytest.mark.parametrize("kind,name", COMPONENTS, ids=[f"{k}={n}" for k, n in COMPONENTS])
 def test_component_conforms(kind, name, photo, face_box):
     component = manager.get_component(kind, name)
-    if not component.weights_present():
-        pytest.skip(f"{kind}={name}: model weights are not on this machine (see `python -m influencer_kit.plugin`)")
+    config = component.config()
+    if not component.weights_present(config):
+        pytest.skip(f"{kind}={name}: the weights of its default model are not on this machine ({config}; "
+                    f"see `python -m influencer_kit.plugin`)")
     check_component(component, photo, face_box)
+
+
+def test_the_registry_holds_the_built_ins():
+    assert METHODS == ["lower_bound", "penalized", "shrunk"]
+    assert SOURCES == ["yt-dlp", "google_drive", "http"]
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_ranking_method_conforms(name):
+    check_ranking_method(manager.ranking_method(name))
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_link_source_conforms(name):
+    check_link_source(next(s for s in manager.link_sources() if s.name == name))
+
+
+def test_conformance_rejects_a_ranking_method_that_rewards_one_video():
+    """Ranking by the raw mean lets an influencer with one video tie or beat ten as good: refused
+    when the one video is better (here it ties, and the interval's upper end puts it ahead)."""
+    from influencer_kit.plugin import RankingMethod
+
+    by_upper_end = RankingMethod("upper_end", lambda table, params: table["ci_high"].copy(),
+                                 lambda params: "upper_end: score = ci_high")
+    with pytest.raises(AssertionError, match="one video wins on missing spread"):
+        check_ranking_method(by_upper_end)
+
+
+def test_deepface_weights_are_looked_up_for_the_configured_model(tmp_path):
+    """`weights_present` is told the config: one model's file does not make another's present."""
+    deepface = manager.get_component("embedder", "deepface")
+    weights = tmp_path / ".deepface" / "weights"
+    weights.mkdir(parents=True)
+    (weights / "face_recognition_sface_2021dec.onnx").write_bytes(b"onnx")
+    sface = deepface.config(model_name="SFace", weights_dir=str(tmp_path))
+    arcface = deepface.config(model_name="ArcFace", weights_dir=str(tmp_path))
+    assert deepface.weights_present(sface) is True
+    assert deepface.weights_present(arcface) is False
 
 
 def test_tied_people_have_duplicates_and_tied_distances():

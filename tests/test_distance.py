@@ -36,11 +36,11 @@ def test_a_run_with_arcface_clusters_at_arcfaces_distance(tmp_path, cluster):
     cfg = make_config(tmp_path, ["embedder=deepface", "embedder.model_name=ArcFace", f"cluster={cluster}"])
     same_person = manager.embedder_distance(cfg.embedder).threshold
     assert same_person == pytest.approx(1.16619, abs=1e-5)
-    assert manager.build("cluster", cfg.cluster, same_person).eps == pytest.approx(1.16619, abs=1e-5)
+    assert manager.build("cluster", cfg.cluster, same_person).config.eps == pytest.approx(1.16619, abs=1e-5)
     # a hand-set value still wins
     cfg = make_config(tmp_path, ["embedder=deepface", "embedder.model_name=ArcFace", f"cluster={cluster}",
                                  "cluster.eps=0.9"])
-    assert manager.build("cluster", cfg.cluster, same_person).eps == 0.9
+    assert manager.build("cluster", cfg.cluster, same_person).config.eps == 0.9
 
 
 def test_the_registry_matches_at_the_embedders_distance_unless_set(tmp_path):

@@ -44,7 +44,7 @@ def test_small_and_unsure_faces_are_dropped(mtcnn, big_grace):
 def test_retinaface_without_weights_names_the_missing_file_and_folder(tmp_path, monkeypatch):
     component = manager.get_component("detector", "retinaface")
     monkeypatch.setenv("DEEPFACE_HOME", str(tmp_path))
-    if component.weights_present():
+    if component.weights_present(component.config()):
         pytest.skip("retinaface weights are present here; nothing is missing")
     try:
         build_default(component).fit()

@@ -10,7 +10,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from influencer_kit.inputs.demo import astronaut, grace_hopper
 from influencer_kit.inputs.synthetic_videos import face_clip, write_video
-from influencer_kit_plugins.hdbscan import HDBSCANClusterer, core_distances
+from influencer_kit_plugins.hdbscan import HDBSCANClusterer, HDBSCANConfig, core_distances
 
 
 def test_tied_faces_through_the_cli(tmp_path):
@@ -52,7 +52,7 @@ def test_clusters_closer_than_epsilon_merge(epsilon, expected):
     """Pairs at 0, 0.5 and 3 on a line (each pair 0.05 wide): the first two are 0.45 apart, so they
     are one group at epsilon 0.6 and two at 0.3; the third is always apart."""
     X = np.array([[0.0], [0.05], [0.5], [0.55], [3.0], [3.05]])
-    labels = HDBSCANClusterer(cluster_selection_epsilon=epsilon).fit_predict(X)
+    labels = HDBSCANClusterer(HDBSCANConfig(cluster_selection_epsilon=epsilon)).fit_predict(X)
     first_seen = {label: i for i, label in reversed(list(enumerate(labels)))}
     assert [first_seen[label] for label in labels] == [expected.index(e) for e in expected]
 
@@ -61,5 +61,5 @@ def test_duplicates_share_a_label_and_a_lone_face_is_noise():
     """A face seen in two videos (equal rows) is one person even with too few rows to cluster;
     a face far from everyone is -1."""
     X = np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 5.0]])
-    labels = HDBSCANClusterer(min_cluster_size=5).fit_predict(X)
+    labels = HDBSCANClusterer(HDBSCANConfig(min_cluster_size=5, cluster_selection_epsilon=0.6)).fit_predict(X)
     assert labels[0] == labels[1] != -1 and labels[2] == -1

@@ -23,7 +23,7 @@ from influencer_kit.faces.frames import VideoReader, spread
 from influencer_kit.inputs.synthetic_videos import load_rgb
 from influencer_kit.model import Face
 from influencer_kit.plugin import manager
-from influencer_kit_plugins.mtcnn import MTCNNDetector
+from influencer_kit_plugins.mtcnn import MTCNNConfig, MTCNNDetector
 
 BOX_PX = 2
 LANDMARK_PX = 2
@@ -32,7 +32,7 @@ CONFIDENCE = 1e-3
 
 @pytest.fixture(scope="module")
 def runtimes() -> tuple[MTCNNDetector, MTCNNDetector]:
-    return MTCNNDetector(runtime="onnxruntime").fit(), MTCNNDetector(runtime="tensorflow").fit()
+    return MTCNNDetector(MTCNNConfig(runtime="onnxruntime")).fit(), MTCNNDetector(MTCNNConfig(runtime="tensorflow")).fit()
 
 
 def assert_same_faces(ours: list[list[Face]], theirs: list[list[Face]]) -> None:
@@ -109,10 +109,10 @@ def test_a_batch_of_clip_frames_gives_the_packages_faces(runtimes, shared_faces)
 
 
 def test_the_default_detector_runs_on_onnxruntime_and_never_imports_tensorflow(tmp_path):
-    assert manager.build("detector", {"name": "mtcnn"}).runtime == "onnxruntime"
+    assert manager.build("detector", {"name": "mtcnn"}).config.runtime == "onnxruntime"
     code = (
         "import sys\n"
-        "from influencer_kit import plugins\n"
+        "from influencer_kit.plugin import manager\n"
         "from influencer_kit.inputs.demo import grace_hopper\n"
         "faces = manager.build('detector', {'name': 'mtcnn'}).fit().detect([grace_hopper()])\n"
         "print(len(faces[0]), 'tensorflow' in sys.modules, 'mtcnn' in sys.modules)\n"
@@ -124,4 +124,4 @@ def test_the_default_detector_runs_on_onnxruntime_and_never_imports_tensorflow(t
 
 def test_an_unknown_runtime_is_refused():
     with pytest.raises(ConfigError, match="onnxruntime, tensorflow"):
-        MTCNNDetector(runtime="bogus").fit()
+        MTCNNDetector(MTCNNConfig(runtime="bogus")).fit()

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
+from influencer_kit.errors import ConfigError
 from influencer_kit.inputs.sheet import InputError, read_sheet
 from influencer_kit.model import Sheet
 from influencer_kit.ranking.ranking import (
-    METHODS,
     METRIC_COLUMNS,
     RANKED_COLUMNS,
     RankingSettings,
@@ -26,6 +26,7 @@ from influencer_kit.ranking.ranking import (
     rank,
 )
 
+METHODS = ("penalized", "shrunk", "lower_bound")  # the built-in ranking methods
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf" / "ranking"
 Z90 = 1.6448536269514722  # normal 95th percentile: two-sided 90% interval
 
@@ -243,7 +244,7 @@ def test_describe_method() -> None:
 
 
 def test_unknown_method_is_rejected() -> None:
-    with pytest.raises(ValueError, match="unknown ranking method"):
+    with pytest.raises(ConfigError, match="ranking.method=best is not a ranking method; installed: lower_bound, penalized, shrunk"):
         rank(performance_metrics(hand_videos()), {"method": "best"})
 
 

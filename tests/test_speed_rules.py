@@ -122,9 +122,9 @@ def models():
 
 def test_mtcnn_batch_path_finds_what_detect_faces_finds(shared_faces):
     """The TensorFlow runtime's one-tensor batch path against the mtcnn package's own detect_faces."""
-    from influencer_kit_plugins.mtcnn import MTCNNDetector
+    from influencer_kit_plugins.mtcnn import MTCNNConfig, MTCNNDetector
 
-    detector = MTCNNDetector(runtime="tensorflow").fit()
+    detector = MTCNNDetector(MTCNNConfig(runtime="tensorflow")).fit()
     with VideoReader(str(shared_faces / "video" / "short_hamilton_clip.mp4")) as reader:
         frames = [downscale(f, 480)[0] for _, f in reader.read(spread(reader.frame_count, 8))]
     fast = detector.detect(frames)

@@ -15,6 +15,7 @@ from test_report import HOSTILE
 from influencer_kit.outputs.tradeoff_chart import HEIGHT, WIDTH, tradeoff_svg
 from influencer_kit.ranking import ranking
 
+METHODS = ("penalized", "shrunk", "lower_bound")  # the built-in ranking methods
 SVG = "{http://www.w3.org/2000/svg}"
 COORDINATES = {"x", "y", "cx", "cy", "r", "x1", "y1", "x2", "y2", "width", "height"}
 
@@ -86,7 +87,7 @@ def test_interval_bars_when_the_table_has_ci_columns() -> None:
     assert not [p for p in without.iter(f"{SVG}path") if p.get("class") == "interval"]
 
 
-@pytest.mark.parametrize("method", ranking.METHODS)
+@pytest.mark.parametrize("method", METHODS)
 def test_equal_score_lines_only_for_penalized(method: str) -> None:
     svg, tree, _, _ = chart(videos_table([2, 3, 5, 4, 6]), {"method": method})
     lines = [line for line in tree.iter(f"{SVG}line") if line.get("class") == "equal-score"]
@@ -106,7 +107,7 @@ def test_equal_score_lines_only_for_penalized(method: str) -> None:
     pd.DataFrame({"influencer": ["a", "b"], "performance": 0.0, "counted": True, "faces": 1}),
 ], ids=["one influencer with one video", "all equal", "all zero, one video each"])
 def test_degenerate_tables_draw_finite_charts(videos: pd.DataFrame) -> None:
-    for method in ranking.METHODS:
+    for method in METHODS:
         svg, tree, ranked, _ = chart(videos, {"method": method})
         assert not re.search(r"\b(nan|inf)\b", svg, re.IGNORECASE)
         for element in tree.iter():

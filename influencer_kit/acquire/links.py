@@ -1,6 +1,7 @@
 """Inputs where users keep them: Google Sheets links, Google Drive share links and video pages.
 
-Rules on top of fetch.py; the one that handled a row is its `source`:
+Rules on top of fetch.py, registered as link sources (link_rules.py) and asked after any plugin's,
+in this order; the one that handled a row is its `source`:
 - `google_drive`: a Drive share link (`/file/d/<id>/view`, `open?id=<id>`, `uc?id=<id>`) is downloaded
   from `<fetch.google_drive_base>/uc?export=download&id=<id>`. For a file too large for Drive's virus
   scan, Drive first answers with a warning page whose "Download anyway" form (`id="download-form"`)
@@ -45,6 +46,8 @@ from influencer_kit.acquire.download import (
 )
 from influencer_kit.inputs.sheet import InputError
 from influencer_kit.model import Fetched, Status
+from influencer_kit.plugin import LinkRequest
+from influencer_kit.plugin.manager import link_sources
 
 log = logging.getLogger(__name__)
 
@@ -200,14 +203,38 @@ def resolve_sheet(path: str, cache_dir: Path, cfg: FetchConfig, sheet: str | int
 def fetch_web(
     row: int, url: str, text: str, cache_dir: Path, cfg: FetchConfig, session: requests.Session | None
 ) -> Fetched:
-    """Fetch an http(s) reference (`text`, the cell `url` stripped) by the first rule that applies:
-    a video page, a Drive share link, or a direct download (handed to yt-dlp if it is a web page)."""
-    if is_page_url(text):
-        return _fetch_page(row, url, text, cache_dir, cfg)
-    direct = drive_download_url(text, cfg.google_drive_base)
-    if direct is not None:
-        return _fetch_drive(row, url, direct, cache_dir, cfg, session)
-    got = fetch_http(row, url, text, cache_dir, cfg, session)
+    """Fetch an http(s) reference (`text`, the cell `url` stripped) by the first link source that
+    claims it: a plugin's, then a video page, a Drive share link, or a direct download."""
+    source = next((s for s in link_sources() if s.claims(text)), None)
+    if source is None:  # only when the built-in sources are not installed
+        return failed_row(row, url, "", f"{text}: no installed link source takes this link")
+    return source.fetch(LinkRequest(row, url, text, cache_dir, cfg, session))
+
+
+def fetch_page_link(request: LinkRequest) -> Fetched:
+    """A social video page's video, by yt-dlp."""
+    return _fetch_page(request.row, request.url, request.text, request.cache_dir, request.cfg)
+
+
+def is_drive_link(link: str) -> bool:
+    return drive_download_url(link, "") is not None
+
+
+def fetch_drive_link(request: LinkRequest) -> Fetched:
+    """A Google Drive share link's file, from its direct download under fetch.google_drive_base."""
+    direct = drive_download_url(request.text, request.cfg.google_drive_base)
+    return _fetch_drive(request.row, request.url, direct, request.cache_dir, request.cfg, request.session)
+
+
+def is_http_link(link: str) -> bool:
+    parts = urlsplit(link)
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def fetch_http_link(request: LinkRequest) -> Fetched:
+    """A direct download, handed to yt-dlp when it answers with a web page."""
+    row, url, text, cache_dir, cfg = request.row, request.url, request.text, request.cache_dir, request.cfg
+    got = fetch_http(row, url, text, cache_dir, cfg, request.session)
     return _fetch_page(row, url, text, cache_dir, cfg, web_page=got) if _is_page(got) else got
 
 

@@ -28,9 +28,13 @@ class FaceSettings:
     same_person_distance: float = AnalysisRules.same_person_distance
 
     def key_fields(self) -> dict:
+        """The settings and the detector's and embedder's distributions and versions: an upgraded
+        plugin never serves the faces its older version found."""
         return {"detector": self.detector, "embedder": self.embedder, "frames_per_video": self.frames_per_video,
                 "faces_per_track": self.faces_per_track, "early_stop": self.early_stop,
-                "same_person_distance": self.same_person_distance}
+                "same_person_distance": self.same_person_distance,
+                "plugins": {kind: manager.provider(kind, getattr(self, kind)["name"]).release
+                            for kind in ("detector", "embedder")}}
 
     def rules(self) -> AnalysisRules:
         det = self.detector

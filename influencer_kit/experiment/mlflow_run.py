@@ -6,7 +6,6 @@ Inside a sweep, `sweep_callback.SweepRunCallback` puts the id of the sweep's par
 """
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import tempfile
 from contextlib import contextmanager
@@ -82,14 +81,11 @@ def sweep_objective(cfg: DictConfig) -> tuple[str, str]:
 
 def plugin_tags(cfg: DictConfig) -> dict[str, str]:
     """`ik.<kind>`: the component used; `ik.<kind>.plugin`: the distribution (and version) it came from."""
-    distributions = importlib.metadata.packages_distributions()
     tags: dict[str, str] = {}
     for kind in KINDS:
         name = cfg[kind].name
-        module = manager.get_component(kind, name).factory.__module__
-        dist = distributions.get(module.split(".")[0], [None])[0]
         tags[f"ik.{kind}"] = name
-        tags[f"ik.{kind}.plugin"] = f"{dist} {importlib.metadata.version(dist)}" if dist else module
+        tags[f"ik.{kind}.plugin"] = manager.provider(kind, name).release
     return tags
 
 

@@ -90,16 +90,25 @@ class Distance:
 CORE_CONFIGS = {"detector": DetectorConfig, "embedder": EmbedderConfig, "cluster": ClusterConfig}
 
 
+def always_present(config: ComponentConfig) -> bool:
+    """`Component.weights_present` of a component that needs no weights files."""
+    return True
+
+
 @dataclass(frozen=True)
 class Component:
-    """One detector, embedder or clusterer offered by a plugin."""
+    """One detector, embedder or clusterer offered by a plugin.
+
+    `factory(config)` gets the whole config, an instance of `config` (the dataclass whose defaults
+    are the component's only defaults), with same-person options already resolved.
+    `weights_present(config)` says whether the model that config selects is on this machine."""
 
     kind: str
     name: str
-    factory: Callable[..., Any]
+    factory: Callable[[Any], Any]
     config: type[ComponentConfig]
     description: str = ""
-    weights_present: Callable[[], bool] = field(default=lambda: True)
+    weights_present: Callable[[Any], bool] = always_present
 
 
 @runtime_checkable

@@ -1,27 +1,25 @@
-"""`check_component`: the one conformance test every detector, embedder and clusterer must pass,
-built-in or third-party (like scikit-learn's `check_estimator`)."""
+"""The conformance checks every plugin's offer must pass, built-in or third-party (like
+scikit-learn's `check_estimator`): `check_component` for detectors, embedders and clusterers,
+`check_ranking_method` and `check_link_source`."""
 from __future__ import annotations
 
-import dataclasses
+import math
 
 import numpy as np
+import pandas as pd
 
 from influencer_kit.model import Face
 from influencer_kit.plugin.components import CORE_CONFIGS, Component, Distance
-from influencer_kit.plugin.manager import factory_params
-
-
-def default_config(component: Component) -> dict:
-    """The component's default config as a dict, the way the core hands it to `plugins.build`."""
-    return dataclasses.asdict(component.config(name=component.name))
-
+from influencer_kit.plugin.link_sources import LinkSource
+from influencer_kit.plugin.manager import configure
+from influencer_kit.plugin.ranking_methods import RankingMethod, RankingParams
 
 SAME_PERSON = 0.6  # the same-person distance the checks hand a clusterer (their people are far beyond it)
 
 
 def build_default(component: Component):
-    """The component built from its default config, as `plugins.build` builds it."""
-    return component.factory(**factory_params(component, default_config(component), SAME_PERSON))
+    """The component built from its default config, as `manager.build` builds it."""
+    return component.factory(configure(component, {"name": component.name}, SAME_PERSON))
 
 
 def check_config(component: Component) -> None:
@@ -108,3 +106,53 @@ def check_component(component: Component, image: np.ndarray, face: Face | None =
         check_detector(instance, image)
     else:
         check_embedder(instance, image, face)
+
+
+# Three influencers as `ranking.rank` hands them to a method: `better` beats `steady` on every
+# column; `one_video` has steady's mean from a single video (its interval the stand-in mean -/+ z x
+# pooled std, 10 -/+ 1.645 x 1), so nothing is known of its spread.
+RANKING_TABLE = pd.DataFrame({
+    "influencer": ["steady", "better", "one_video"],
+    "video_count": [10, 10, 1],
+    "mean_performance": [10.0, 11.0, 10.0],
+    "std_performance": [1.0, 1.0, float("nan")],
+    "ci_low": [9.5, 10.5, 8.355],
+    "ci_high": [10.5, 11.5, 11.645],
+    "shrunk_mean": [9.9, 10.8, 9.6],
+    "shrunk_sd": [0.3, 0.3, 0.6],
+}, index=[7, 3, 5])
+RANKING_PARAMS = RankingParams(std_penalty=0.5, ci_level=0.9, z=1.645, bootstrap_resamples=2000, seed=0,
+                               pooled_std=1.0)
+
+
+def check_ranking_method(method: RankingMethod) -> None:
+    """One finite score per row on the table's index, the better influencer ahead, one video no
+    advantage over ten as good, reruns agree; a one-line description starting with the name, with
+    or without the pooled std."""
+    table = RANKING_TABLE.copy()
+    scores = method.score(table, RANKING_PARAMS)
+    assert isinstance(scores, pd.Series) and list(scores.index) == [7, 3, 5], "one score per row, on its index"
+    values = dict(zip(table["influencer"], scores.astype(float)))
+    assert all(math.isfinite(v) for v in values.values()), f"scores not finite: {values}"
+    assert values["better"] > values["steady"], f"the better influencer is not ahead: {values}"
+    assert values["one_video"] <= values["steady"], f"one video wins on missing spread: {values}"
+    assert table.equals(RANKING_TABLE), "the method changed the table it was given"
+    assert method.score(table, RANKING_PARAMS).equals(scores), "not deterministic"
+    for params in (RANKING_PARAMS, RankingParams(0.5, 0.9, 1.645, 2000, 0)):
+        text = method.describe(params)
+        assert text.startswith(method.name) and "\n" not in text, f"describe: {text!r}"
+
+
+ODD_LINKS = ("", "not a link", "http://", "https://", "file:///tmp/v.mp4", "https://exa mple.com/ä?x=%zz",
+             "https://" + "a" * 5000 + ".com/v")
+
+
+def check_link_source(source: LinkSource) -> None:
+    """A name, at least one example link it claims, and `claims` a plain yes or no for odd links."""
+    assert isinstance(source.name, str) and source.name, "a link source has a name (the rows' `source`)"
+    assert source.examples, f"{source.name}: give example links (LinkSource.examples)"
+    for link in source.examples:
+        assert source.claims(link) is True, f"{source.name}: does not claim its example {link}"
+    for link in ODD_LINKS:
+        assert isinstance(source.claims(link), bool), f"{source.name}: claims({link!r}) is not a bool"
+    assert callable(source.fetch), f"{source.name}: fetch is not callable"

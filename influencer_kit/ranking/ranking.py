@@ -2,8 +2,9 @@
 
 `performance_metrics` turns the per-video table into one row per influencer: plain statistics,
 a seeded bootstrap interval for the mean, and an empirical-Bayes shrunk mean. `rank` scores and
-orders those rows with one of `METHODS`, each of which keeps an influencer with a single video
-from winning just because nothing is known about their spread.
+orders those rows with the ranking method `ranking.method` names (one module each, registered as
+plugins: `penalized.py`, `shrunk.py`, `lower_bound.py`), each of which keeps an influencer with a
+single video from winning just because nothing is known about their spread.
 """
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from scipy.stats import norm
 
 from influencer_kit.inputs.sheet import InputError, cell_text, is_blank, normalise
 from influencer_kit.model import Sheet
+from influencer_kit.plugin import RankingParams
+from influencer_kit.plugin.manager import ranking_method
 
-METHODS = ("penalized", "shrunk", "lower_bound")
 NORMALIZE_MODES = ("ratio", "difference")
 DATE_PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}  # pandas period codes
 
@@ -72,8 +74,7 @@ class RankingSettings:
     date_period: str = "month"  # how a date column is grouped
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise ValueError(f"unknown ranking method {self.method!r}; choose one of {METHODS}")
+        ranking_method(self.method)  # an unknown name lists the installed methods
         if self.normalize not in NORMALIZE_MODES:
             raise ValueError(f"ranking.normalize must be one of {NORMALIZE_MODES}, got {self.normalize!r}")
         if self.date_period not in DATE_PERIODS:
@@ -99,6 +100,10 @@ class RankingSettings:
     def z(self) -> float:
         """Two-sided normal quantile for `ci_level` (1.645 at 0.9)."""
         return float(norm.ppf(0.5 + self.ci_level / 2))
+
+    def params(self, pooled: float | None) -> RankingParams:
+        """What a ranking method reads, with the pooled std (None where there are no metrics)."""
+        return RankingParams(self.std_penalty, self.ci_level, self.z, self.bootstrap_resamples, self.seed, pooled)
 
 
 def performance_metrics(videos: pd.DataFrame, cfg: Any = None) -> pd.DataFrame:
@@ -149,14 +154,9 @@ def shrinkage_prior(metrics: pd.DataFrame) -> tuple[float, float]:
 def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score and order influencers, best first; return (ranked, unranked).
 
-    Methods (lambda = `std_penalty`, z the normal quantile for `ci_level`, p = `pooled_std`):
-      - penalized:   mean - lambda * std. An influencer with one video has no std of their own and
-                     is charged the pooled std p instead, so a missing spread is never an
-                     advantage over influencers who pay for their measured one.
-      - shrunk:      shrunk_mean - lambda * shrunk_sd (empirical-Bayes posterior mean and sd).
-      - lower_bound: ci_low, the lower end of the bootstrap interval; for one video the bootstrap
-                     interval collapses to a point, so mean -/+ z * p stands in for it.
-    The `ci_low`/`ci_high` columns show the interval actually used (the stand-in for one-video
+    The score is the `ranking.method`'s (`penalized.py`, `shrunk.py`, `lower_bound.py`, or a
+    plugin's). For one video the bootstrap interval collapses to a point, so mean -/+ z x pooled std
+    stands in for it (z the normal quantile for `ci_level`). The `ci_low`/`ci_high` columns show the interval actually used (the stand-in for one-video
     influencers). `top_group` is True for #1 and everyone whose interval overlaps #1's: the
     influencers not distinguishable from #1. Ties are broken by influencer id. Influencers with
     fewer than `min_videos` counted videos (and always those with none) go to the unranked table,
@@ -169,7 +169,7 @@ def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataF
     unranked["reason"] = [_why_not_ranked(n, settings.min_videos) for n in unranked["video_count"]]
     pooled = pooled_std(metrics)
     table = _with_stand_in_interval(metrics.loc[eligible], settings.z * pooled)
-    table["score"] = _score(table, settings, pooled)
+    table["score"] = ranking_method(settings.method).score(table, settings.params(pooled))
     table = table.sort_values(["score", "influencer"], ascending=[False, True], kind="mergesort")
     table = table.reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
@@ -181,21 +181,8 @@ def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataF
 def describe_method(cfg: Any = None, metrics: pd.DataFrame | None = None) -> str:
     """One line saying how scores are computed; gives the pooled std's value when `metrics` is passed."""
     settings = RankingSettings.from_cfg(cfg)
-    pooled = "the pooled std" if metrics is None else f"the pooled std {pooled_std(metrics):.2f}"
-    lam = f"{settings.std_penalty:g}"
-    if settings.method == "penalized":
-        text = f"penalized: score = mean - {lam} x std (one-video influencers use {pooled})"
-    elif settings.method == "shrunk":
-        text = (
-            f"shrunk: score = shrunk mean - {lam} x posterior sd "
-            "(empirical-Bayes shrinkage toward the grand mean)"
-        )
-    else:
-        text = (
-            f"lower_bound: score = lower end of the {settings.ci_level:.0%} bootstrap CI of the mean "
-            f"({settings.bootstrap_resamples} resamples, seed {settings.seed}; "
-            f"one-video influencers use mean - {settings.z:.2f} x {pooled})"
-        )
+    pooled = None if metrics is None else pooled_std(metrics)
+    text = ranking_method(settings.method).describe(settings.params(pooled))
     if settings.normalize_by:
         operator = "/" if settings.normalize == "ratio" else "-"
         text += (f"; performance {operator} the median of its {settings.normalize_by} group "
@@ -467,16 +454,6 @@ def _with_stand_in_interval(metrics: pd.DataFrame, half_width: float) -> pd.Data
     table.loc[single, "ci_low"] = table.loc[single, "mean_performance"] - half_width
     table.loc[single, "ci_high"] = table.loc[single, "mean_performance"] + half_width
     return table
-
-
-def _score(table: pd.DataFrame, settings: RankingSettings, pooled: float) -> pd.Series:
-    """The score of each row under `settings.method` (higher is better)."""
-    if settings.method == "penalized":
-        spread = table["std_performance"].where(table["video_count"] > 1, pooled)
-        return table["mean_performance"] - settings.std_penalty * spread
-    if settings.method == "shrunk":
-        return table["shrunk_mean"] - settings.std_penalty * table["shrunk_sd"]
-    return table["ci_low"].copy()
 
 
 def _in_top_group(ranked: pd.DataFrame) -> pd.Series:

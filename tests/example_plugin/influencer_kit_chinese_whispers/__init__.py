@@ -10,8 +10,7 @@ from typing import Optional
 
 import numpy as np
 
-from influencer_kit import hookimpl
-from influencer_kit.plugin.components import ClusterConfig, Component, same_person_option
+from influencer_kit.plugin import ClusterConfig, Component, hookimpl, same_person_option
 
 
 @dataclass
@@ -23,14 +22,14 @@ class ChineseWhispersConfig(ClusterConfig):
 class ChineseWhispersClusterer:
     """Links every pair closer than `threshold`, then lets labels spread along the links."""
 
-    def __init__(self, threshold: float = 0.5) -> None:
-        self.threshold = threshold
+    def __init__(self, config: ChineseWhispersConfig) -> None:
+        self.config = config  # its options, defaults from the dataclass; same-person options resolved
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
         import dlib
 
         vectors = [dlib.vector(row.astype(float).tolist()) for row in np.asarray(X)]
-        return np.asarray(dlib.chinese_whispers_clustering(vectors, self.threshold), dtype=int)
+        return np.asarray(dlib.chinese_whispers_clustering(vectors, self.config.threshold), dtype=int)
 
 
 @hookimpl
