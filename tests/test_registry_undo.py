@@ -133,7 +133,7 @@ def test_a_run_never_joins_people_said_to_be_different(review_run, tmp_path):
                                    "influencer_007"], cwd=folder, capture_output=True, text=True, timeout=60)
             assert said.returncode == 0, said.stderr
         done = run_cli([f"data.path={tmp_path / 'reposts.csv'}", f"output.dir={folder / 'out'}",
-                        f"cache.dir={review_run / 'cache'}", f"registry.uri={folder / 'registry.db'}",
+                        f"cache.dir={tmp_path / 'cache'}", f"registry.uri={folder / 'registry.db'}",
                         "tracking.enabled=false", *REVIEW_RUN, "cluster.eps=0.7", "registry.margin=10"], cwd=folder)
         assert done.returncode == 0, done.stderr[-3000:]
         people[case] = list(pd.read_csv(folder / "out" / "ProcessedVideos_videos.csv")["influencer"])

@@ -7,8 +7,10 @@ The run (conftest `review_run`) cuts at cluster.eps=0.45, so alex_lacamoire is t
 influencer_001 and influencer_007: the one "same person?" pair."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+from collections import Counter
 import sys
 from pathlib import Path
 
@@ -176,10 +178,11 @@ def test_apply_rewrites_the_runs_tables_with_the_corrections(reviewed):
 
 def test_the_face_cache_is_reused_so_apply_detects_nothing(reviewed):
     work = reviewed[0]
-    computed = list((work / "cache" / "faces").glob("*/computed.jsonl"))
-    assert computed, "no face cache"
-    lines = sum(len(p.read_text().splitlines()) for p in computed)
-    assert lines == 18  # each video's faces computed once: by the first run, none by Apply
+    computed = [json.loads(line)["sha256"] for p in (work / "cache" / "faces").glob("*/computed.jsonl")
+                for line in p.read_text().splitlines()]
+    videos = set(pd.read_csv(work / "run" / "ProcessedVideos_videos.csv", keep_default_na=False)["video_sha256"])
+    assert len(videos) == 18
+    assert Counter(sha for sha in computed if sha in videos) == Counter(videos)  # once each: by the first run only
 
 
 def save_screenshots_for_the_readme() -> None:
