@@ -29,9 +29,9 @@ def one_run(executor: str, workers: int, csv: Path, out: Path) -> None:
     video's result arrived (the face cache's log), to `out`."""
     from kit_runner import job
 
-    from influencer_kit.plugin import manager
+    from influencer_kit import config
 
-    manager.register_configs()
+    config.register_configs()
     with tempfile.TemporaryDirectory(prefix="ik-bench-work-") as work:
         found = job(csv, Path(work), "run", [f"executor={executor}", f"executor.workers={workers}"])
         [log] = (Path(work) / "cache" / "faces").glob("*/computed.jsonl")

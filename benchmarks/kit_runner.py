@@ -72,9 +72,9 @@ def main() -> None:
     parser.add_argument("--job", nargs="+", action="append", default=[], metavar="NAME [key=value]",
                         help="a job: its name, then Hydra overrides (repeatable)")
     args = parser.parse_args()
-    from influencer_kit.plugin import manager
+    from influencer_kit import config
 
-    manager.register_configs()
+    config.register_configs()
     # Jobs of one run leave the registry alone, as a sweep's do (registry.in_sweeps): each starts
     # from the plain numbering instead of the people an earlier job found.
     if args.job:

@@ -1,20 +1,23 @@
-"""`python -m influencer_kit [hydra overrides]`: load plugins, register their configs, run."""
+"""`python -m influencer_kit [hydra overrides]`: register the configs, run, and turn every error the
+user can act on (`InfluencerKitError`, or Hydra refusing a setting) into one `error: ...` line."""
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 
 import hydra
+from hydra.errors import HydraException
 from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
 
+from influencer_kit import config
 from influencer_kit.app import main_task
-from influencer_kit.errors import ComponentError, ConfigError
-from influencer_kit.inputs.sheet import InputError
-from influencer_kit.plugin import manager
+from influencer_kit.errors import EXIT_STATUS, ComponentError, InfluencerKitError
 
-INPUT_ERROR = 2  # exit code of a run stopped by an unusable spreadsheet or setting, or a failing component
 INTERRUPTED = 130  # exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it
+FULL_ERROR_ENV = "HYDRA_FULL_ERROR"  # set: Hydra raises errors instead of printing them (set by the user: tracebacks)
 
 log = logging.getLogger("influencer_kit")
 
@@ -23,11 +26,17 @@ log = logging.getLogger("influencer_kit")
 def _hydra_main(cfg: DictConfig) -> float | None:
     try:
         return main_task(cfg)
-    except (InputError, ConfigError) as err:  # caught here: Hydra prints a traceback for any exception it sees
-        logged = log_to_files(err) if isinstance(err, ComponentError) else []
-        where = f" (traceback in {', '.join(logged)})" if logged else ""
-        print(f"error: {err}{where}", file=sys.stderr)
-        sys.exit(INPUT_ERROR)
+    except InfluencerKitError as err:  # caught here: Hydra prints a traceback for any exception it sees
+        fail(err)
+
+
+def fail(err: InfluencerKitError) -> None:
+    """Print `err` as one `error:` line (a failing component's traceback goes to the log files) and
+    exit with `EXIT_STATUS`."""
+    logged = log_to_files(err) if isinstance(err, ComponentError) else []
+    where = f" (traceback in {', '.join(logged)})" if logged else ""
+    print(f"error: {err}{where}", file=sys.stderr)
+    sys.exit(EXIT_STATUS)
 
 
 def log_to_files(err: BaseException) -> list[str]:
@@ -46,18 +55,24 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 
 def cli() -> None:
-    try:
-        manager.register_configs()
-    except manager.PluginError as err:  # a broken installed plugin: named in one line
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(INPUT_ERROR)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    tracebacks = FULL_ERROR_ENV in os.environ
+    os.environ[FULL_ERROR_ENV] = "1"  # Hydra raises what it refuses, for `config.explain`
     try:
+        config.register_configs()
         _hydra_main()
     except KeyboardInterrupt:
         print("interrupted: run the same command again to resume; finished downloads and analyses "
               "are kept in the cache", file=sys.stderr)
         sys.exit(INTERRUPTED)
+    except InfluencerKitError as err:
+        fail(err)
+    except (HydraException, OmegaConfBaseException) as err:
+        line = config.explain(err)
+        if tracebacks or line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        sys.exit(EXIT_STATUS)
 
 
 if __name__ == "__main__":

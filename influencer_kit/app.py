@@ -6,6 +6,7 @@ import logging
 from omegaconf import DictConfig
 
 from influencer_kit import pipeline
+from influencer_kit.config import check
 from influencer_kit.experiment import mlflow_run as tracking
 from influencer_kit.experiment.run_metrics import run_metrics
 from influencer_kit.model import Result
@@ -16,7 +17,8 @@ log = logging.getLogger("influencer_kit")
 
 def main_task(cfg: DictConfig) -> float | None:
     """Run one job and return its sweep objective (`tracking.sweep_metric`), or None where it is
-    undefined (an Optuna sweep records that trial as failed)."""
+    undefined (an Optuna sweep records that trial as failed). A bad setting stops it before any work."""
+    check(cfg)
     quiet_libraries()
     objective, _ = tracking.sweep_objective(cfg)
     with tracking.job_run(cfg) as run:

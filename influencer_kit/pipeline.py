@@ -55,7 +55,7 @@ def run(cfg: DictConfig) -> Result:
     out = Path(cfg.output.dir).expanduser().resolve()
     cache_root = Path(cfg.cache.dir).expanduser().resolve()
     progress = bool(cfg.output.progress)
-    fetch_cfg = FetchConfig.of(OmegaConf.to_container(cfg.fetch))
+    fetch_cfg: FetchConfig = OmegaConf.to_object(cfg.fetch)
 
     with timed(timings, "read spreadsheet"):
         sheet = read_sheet(input_path(cfg, fetch_cfg), cfg.data.sheet, cfg.data.url_column,

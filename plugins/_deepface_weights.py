@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from influencer_kit.plugin import ConfigError
+from influencer_kit.plugin import MissingWeightsError
 
 
 def use_weights_dir(weights_dir: str) -> None:
@@ -21,10 +21,6 @@ def weights_folder(weights_dir: str = "") -> Path:
     """Where the weights are read from: `weights_dir`'s, or else $DEEPFACE_HOME's or home's."""
     home = Path(weights_dir).expanduser() if weights_dir else Path(os.getenv("DEEPFACE_HOME", str(Path.home())))
     return home / ".deepface" / "weights"
-
-
-class MissingWeightsError(ConfigError):
-    """Model weights are neither on disk nor downloadable from here."""
 
 
 def missing_weights(what: str, files: list[str], cause: BaseException) -> MissingWeightsError:

@@ -20,7 +20,7 @@ import requests
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
-from influencer_kit.plugin import manager
+from influencer_kit import config
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -41,7 +41,7 @@ def shared_faces() -> Path:
 
 def make_config(tmp_path: Path, overrides: list[str] = ()) -> DictConfig:
     """The app's real config, composed as the CLI would, writing everything under tmp_path."""
-    manager.register_configs()
+    config.register_configs()
     base = [
         f"output.dir={tmp_path / 'out'}",
         f"cache.dir={tmp_path / 'cache'}",

@@ -246,9 +246,10 @@ def test_local_paths_expand_home_and_refuse_folders_and_empty_files(
 def test_fetch_without_a_session_and_config_from_omegaconf(
     server: CountingServer, sheet_dir: Path, tmp_path: Path
 ) -> None:
-    node = OmegaConf.create({"connect_timeout": 1, "read_timeout": 1, "retries": 0, "backoff": 0,
-                             "max_bytes": 10_000, "max_redirects": 2, "workers": 2})
-    assert FetchConfig.of(node) == FetchConfig(1.0, 1.0, 0, 0.0, 10_000, 2, 2)
+    given = {"connect_timeout": 1, "read_timeout": 1, "retries": 0, "backoff": 0, "max_bytes": 10_000,
+             "max_redirects": 2, "workers": 2}
+    node = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(FetchConfig), given))
+    assert node == FetchConfig(1.0, 1.0, 0, 0.0, 10_000, 2, 2)
     result = fetch(1, server.url("/redirect"), sheet_dir, tmp_path / "cache", node)
     assert result == Fetched(1, server.url("/redirect"), result.path, sha(GOOD), "ok", "", "http", downloaded=True)
 

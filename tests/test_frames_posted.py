@@ -12,8 +12,9 @@ import pytest
 
 from influencer_kit.acquire.download import FetchConfig
 from influencer_kit.acquire.fetch import fetch
+from influencer_kit.errors import DecodeError
 from influencer_kit.faces.analyse import AnalysisRules, analyse_video, downscale
-from influencer_kit.faces.frames import DecodeError, VideoReader, spread
+from influencer_kit.faces.frames import VideoReader, spread
 from influencer_kit.faces.shots import SCAN_FROM_SECONDS, look, sample_plan, shot_starts, spread_over_shots
 from influencer_kit.inputs.demo import astronaut, grace_hopper
 from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, write_video

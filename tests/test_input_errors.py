@@ -11,8 +11,6 @@ import openpyxl
 import pytest
 from conftest import run_cli
 
-from influencer_kit.__main__ import INPUT_ERROR
-
 
 def workbook(path: Path, *rows: list[object]) -> Path:
     book = openpyxl.Workbook()
@@ -77,7 +75,7 @@ def test_unusable_spreadsheet_stops_with_one_clear_message(case: str, tmp_path: 
                     f"hydra.run.dir={tmp_path / 'hydra'}", "tracking.enabled=false", "output.progress=false",
                     *OVERRIDES.get(case, [])],
                    cwd=tmp_path, timeout=300)
-    assert done.returncode == INPUT_ERROR != 0, done.stderr
+    assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, done.stderr

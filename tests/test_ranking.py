@@ -7,15 +7,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_config
 from omegaconf import OmegaConf
 
-from influencer_kit.errors import ConfigError
-from influencer_kit.inputs.sheet import InputError, read_sheet
+from influencer_kit.errors import ConfigError, InputError
+from influencer_kit.inputs.sheet import read_sheet
 from influencer_kit.model import Sheet
 from influencer_kit.ranking.ranking import (
     METRIC_COLUMNS,
     RANKED_COLUMNS,
-    RankingSettings,
+    RankingConfig,
     about_table,
     column_notes,
     describe_method,
@@ -27,7 +28,6 @@ from influencer_kit.ranking.ranking import (
 )
 
 METHODS = ("penalized", "shrunk", "lower_bound")  # the built-in ranking methods
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf" / "ranking"
 Z90 = 1.6448536269514722  # normal 95th percentile: two-sided 90% interval
 
 A, B, C, D, E = (f"influencer_00{i}" for i in range(1, 6))
@@ -222,8 +222,8 @@ def test_ties_are_broken_by_influencer_id() -> None:
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_config_files_set_every_key(method: str) -> None:
-    cfg = OmegaConf.load(CONF_DIR / f"{method}.yaml")
+def test_each_method_option_sets_every_key(method: str, tmp_path: Path) -> None:
+    cfg = make_config(tmp_path, [f"ranking={method}"]).ranking
     assert OmegaConf.to_container(cfg) == {
         "method": method, "std_penalty": 0.5, "min_videos": 1,
         "bootstrap_resamples": 2000, "ci_level": 0.9, "seed": 0,
@@ -345,10 +345,13 @@ def test_ratio_refuses_a_median_at_or_below_zero(tmp_path: Path) -> None:
     assert difference[4] == pytest.approx(7.5 - FEB)
 
 
-@pytest.mark.parametrize(("key", "value"), [("normalize", "percent"), ("date_period", "fortnight")])
-def test_bad_normalisation_settings_are_rejected(key: str, value: str) -> None:
-    with pytest.raises(ValueError, match=f"ranking.{key} must be one of"):
-        RankingSettings.from_cfg({key: value})
+@pytest.mark.parametrize(("key", "value", "allowed"), [
+    ("normalize", "percent", "one of ratio, difference"),
+    ("date_period", "fortnight", "one of day, week, month, quarter, year"),
+])
+def test_bad_normalisation_settings_are_rejected(key: str, value: str, allowed: str) -> None:
+    with pytest.raises(ConfigError, match=f"ranking.{key}: {allowed}, got '{value}'"):
+        RankingConfig.from_cfg({key: value})
 
 
 def test_about_table_and_column_notes_say_what_was_done() -> None:

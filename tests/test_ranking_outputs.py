@@ -13,8 +13,8 @@ from conftest import make_config
 from openpyxl import load_workbook
 
 from influencer_kit import app, pipeline
+from influencer_kit.errors import InputError
 from influencer_kit.inputs.demo import build_demo
-from influencer_kit.inputs.sheet import InputError
 from influencer_kit.ranking import ranking
 
 # One date per demo row: January and February (a good and a bad month) and a row with no date.

@@ -26,8 +26,9 @@ from influencer_kit.acquire.links import (
     resolve_sheet,
     sheet_export,
 )
+from influencer_kit.errors import InputError
 from influencer_kit.inputs.demo import grace_hopper
-from influencer_kit.inputs.sheet import InputError, read_sheet
+from influencer_kit.inputs.sheet import read_sheet
 from influencer_kit.inputs.synthetic_videos import face_clip, write_video
 
 SHEET_ID = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"

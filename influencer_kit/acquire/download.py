@@ -15,15 +15,15 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from influencer_kit.errors import FetchError, require
 from influencer_kit.model import Fetched, Status
 
 log = logging.getLogger(__name__)
@@ -36,32 +36,30 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 @dataclass
 class FetchConfig:
-    """Download settings; mirrors the Hydra config node ``fetch``."""
+    """`fetch`: how videos (and a Google Sheets `data.path`) are downloaded."""
 
-    connect_timeout: float = 10.0
-    read_timeout: float = 30.0
+    connect_timeout: float = 10.0  # seconds to connect
+    read_timeout: float = 30.0  # seconds the server may send nothing
     retries: int = 3  # extra attempts after the first, on 5xx and connection/timeout errors only
     backoff: float = 0.5  # seconds before the first retry, doubled each retry
-    max_bytes: int = 500_000_000
+    max_bytes: int = 500_000_000  # a larger video is refused
     max_redirects: int = 5
     workers: int = 4  # parallel downloads
     google_sheets_base: str = "https://docs.google.com"  # where Google Sheets links are exported from
     google_drive_base: str = "https://drive.google.com"  # where Drive share links are downloaded from
 
-    @classmethod
-    def of(cls, cfg: FetchConfig | Mapping[str, Any]) -> FetchConfig:
-        """A FetchConfig from itself, a dict or an OmegaConf DictConfig with the same keys."""
-        if isinstance(cfg, cls):
-            return cfg
-        return cls(**{f.name: type(f.default)(cfg[f.name]) for f in fields(cls) if f.name in cfg})
-
-
-class FetchError(Exception):
-    """A failed fetch; ``retry`` says whether another attempt may succeed."""
-
-    def __init__(self, message: str, retry: bool = False) -> None:
-        super().__init__(message)
-        self.retry = retry
+    def __post_init__(self) -> None:
+        for key in ("connect_timeout", "read_timeout"):
+            require(getattr(self, key) > 0, f"fetch.{key}", "seconds, more than 0", getattr(self, key))
+        for key in ("retries", "max_redirects"):
+            require(getattr(self, key) >= 0, f"fetch.{key}", "a whole number, 0 or more", getattr(self, key))
+        require(self.backoff >= 0, "fetch.backoff", "seconds, 0 or more", self.backoff)
+        require(self.max_bytes >= 1, "fetch.max_bytes", "a number of bytes, 1 or more", self.max_bytes)
+        require(self.workers >= 1, "fetch.workers", "a whole number, 1 or more", self.workers)
+        for key in ("google_sheets_base", "google_drive_base"):
+            value = getattr(self, key)
+            require(urlsplit(value).scheme in ("http", "https") and bool(urlsplit(value).hostname),
+                    f"fetch.{key}", "an http:// or https:// address", value)
 
 
 def failed_row(row: int, url: str, source: str, error: str, status: Status = Status.DOWNLOAD_ERROR) -> Fetched:

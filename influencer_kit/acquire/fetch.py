@@ -4,7 +4,6 @@ paths are stored from disk (download.py)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from pathlib import Path
@@ -25,7 +24,7 @@ def fetch(
     url: Any,
     base_dir: Path,
     cache_dir: Path,
-    cfg: FetchConfig | Mapping[str, Any],
+    cfg: FetchConfig,
     session: requests.Session | None = None,
 ) -> Fetched:
     """Resolve one video reference into the cache; never raises for a bad or unreachable URL."""
@@ -39,7 +38,7 @@ def fetch(
     if scheme in ("http", "https"):
         if not parts.hostname:
             return invalid_row(row, given, "http", f"{text} has no host name; expected {ACCEPTED}")
-        return fetch_web(row, given, text, cache_dir, FetchConfig.of(cfg), session)
+        return fetch_web(row, given, text, cache_dir, cfg, session)
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             return invalid_row(row, given, "file", f"{text} names another host; only local file:// URLs are accepted")
@@ -53,12 +52,11 @@ def fetch_all(
     items: list[tuple[int, str]],
     base_dir: Path,
     cache_dir: Path,
-    cfg: FetchConfig | Mapping[str, Any],
+    cfg: FetchConfig,
     progress: bool = True,
 ) -> list[Fetched]:
     """Fetch every (row, url) with ``cfg.workers`` threads; results are in the input order.
     A URL given in several rows is fetched once, for its first row, and shared with the others."""
-    cfg = FetchConfig.of(cfg)
     sessions = _ThreadSessions()
     keys = [url if isinstance(url, str) else (row,) for row, url in items]  # a non-text cell stands alone
 
@@ -66,7 +64,7 @@ def fetch_all(
         return fetch(row, url, base_dir, cache_dir, cfg, sessions.get())
 
     try:
-        with ThreadPoolExecutor(max_workers=max(1, cfg.workers)) as pool:
+        with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
             futures: dict[object, Future[Fetched]] = {}
             for key, (row, url) in zip(keys, items):
                 if key not in futures:

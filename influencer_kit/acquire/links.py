@@ -36,7 +36,6 @@ import requests
 
 from influencer_kit.acquire.download import (
     FetchConfig,
-    FetchError,
     download_with_retries,
     failed_row,
     fetch_http,
@@ -44,7 +43,7 @@ from influencer_kit.acquire.download import (
     remember_url,
     store_local,
 )
-from influencer_kit.inputs.sheet import InputError
+from influencer_kit.errors import FetchError, InputError, NoVideoFound
 from influencer_kit.model import Fetched, Status
 from influencer_kit.plugin import LinkRequest
 from influencer_kit.plugin.manager import link_sources
@@ -68,10 +67,6 @@ _DRIVE_HOSTS = ("drive.google.com", "docs.google.com")
 _DRIVE_FILE = re.compile(r"/file(?:/u/\d+)?/d/([\w-]+)(?:/|$)")
 _SHEET = re.compile(r"/spreadsheets(?:/u/\d+)?/d/(?:(e)/)?([\w-]+)")
 _ID = re.compile(r"[\w-]+")
-
-
-class NoVideoFound(FetchError):
-    """yt-dlp read the page but found no video in it."""
 
 
 # ---------------------------------------------------------------- link rules

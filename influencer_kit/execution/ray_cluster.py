@@ -20,19 +20,39 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from omegaconf import DictConfig
 
-from influencer_kit.errors import ConfigError
-from influencer_kit.execution.task import FaceSettings, analyse_one, worker_environment
+from influencer_kit.errors import ConfigError, require
+from influencer_kit.execution.task import ExecutorConfig, FaceSettings, analyse_one, worker_environment
 from influencer_kit.model import VideoFaces
 from influencer_kit.quiet import quiet_libraries
 
 log = logging.getLogger(__name__)
 
 INSTALL_HINT = "executor=ray needs Ray, which is not installed: pip install 'influencer-kit[ray]'"
+
+
+@dataclass
+class RayExecutorConfig(ExecutorConfig):
+    """`executor=ray`: the per-video work as Ray actors."""
+
+    name: str = "ray"
+    num_cpus_per_worker: int = 1  # CPUs Ray reserves for each actor; TensorFlow gets as many threads
+    address: str = ""  # a running cluster (HOST:6379, or ray://HOST:10001); "": RAY_ADDRESS if set, else a local Ray
+    max_in_flight: int | None = None  # videos read and sent out but not yet back, at most; null: twice executor.workers
+    retries: int = 2  # a video whose worker process dies is sent again this many times (to the restarted worker)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.num_cpus_per_worker >= 1, "executor.num_cpus_per_worker", "a whole number, 1 or more",
+                self.num_cpus_per_worker)
+        require(self.max_in_flight is None or self.max_in_flight >= 1, "executor.max_in_flight",
+                "a whole number, 1 or more, or null (twice executor.workers)", self.max_in_flight)
+        require(self.retries >= 0, "executor.retries", "a whole number, 0 or more", self.retries)
 
 
 def require_ray() -> ModuleType:

@@ -6,14 +6,25 @@ import logging
 import os
 from dataclasses import dataclass
 
-from influencer_kit.errors import ConfigError
+from influencer_kit.errors import ConfigError, DecodeError, require
 from influencer_kit.faces.analyse import AnalysisRules, analyse_video
-from influencer_kit.faces.frames import DecodeError
 from influencer_kit.model import VideoFaces
 from influencer_kit.plugin import manager
 from influencer_kit.quiet import native_chatter_filtered
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExecutorConfig:
+    """`executor`: what runs the per-video work; `executor=local`, a process pool on this machine, is
+    this class itself (`name: local`), other executors subclass it."""
+
+    name: str = "local"
+    workers: int = 2  # processes (or actors) analysing videos at once; each loads the models once
+
+    def __post_init__(self) -> None:
+        require(self.workers >= 1, "executor.workers", "a whole number, 1 or more", self.workers)
 
 
 @dataclass
@@ -23,9 +34,9 @@ class FaceSettings:
     detector: dict
     embedder: dict
     frames_per_video: int
-    faces_per_track: int = AnalysisRules.faces_per_track  # the rules of faces.py
-    early_stop: bool = AnalysisRules.early_stop
-    same_person_distance: float = AnalysisRules.same_person_distance
+    faces_per_track: int
+    early_stop: bool
+    same_person_distance: float  # `per_video.same_person_distance`, a null resolved to the embedder's
 
     def key_fields(self) -> dict:
         """The settings and the detector's and embedder's distributions and versions: an upgraded

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -18,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from influencer_kit import __version__
 from influencer_kit.acquire.download import hash_file
-from influencer_kit.errors import ConfigError
+from influencer_kit.errors import TrackingError, require
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.components import KINDS
 
@@ -27,11 +28,26 @@ LOWER_IS_BETTER = {"davies_bouldin", "singleton_share", "rows_failed", "close_ca
 SHEET_TILE = 96  # pixels per face in a contact sheet
 SHEET_COLUMNS = 8
 SHEET_MAX_FACES = 64
+DIRECTIONS = ("maximize", "minimize")
 
 
-class TrackingError(ConfigError):
-    """MLflow could not record the run (bad `tracking.uri`, server down, store unreadable): the CLI
-    says so in one `error:` line."""
+@dataclass
+class TrackingConfig:
+    """`tracking`: every job is an MLflow run; a multirun (-m) adds one parent run holding the sweep's
+    summary. `tracking=none` is `tracking.enabled=false`."""
+
+    enabled: bool = True
+    uri: str = "sqlite:///mlflow.db"  # relative to where you run; `mlflow ui --backend-store-uri sqlite:///mlflow.db`
+    experiment: str = "influencer-kit"
+    run_name: str | None = None
+    sweep_metric: str | None = None  # what a sweep optimises and the parent run ranks jobs by; null: silhouette,
+    # or bcubed_f with data.label_column
+    sweep_direction: str | None = None  # maximize or minimize; null: minimize for davies_bouldin,
+    # singleton_share, rows_failed and time_*, else maximize
+
+    def __post_init__(self) -> None:
+        require(self.sweep_direction in (None, *DIRECTIONS), "tracking.sweep_direction",
+                "maximize, minimize or null", self.sweep_direction)
 
 
 SERVER_CHECK_TIMEOUT = 10.0  # seconds a tracking server has to answer at all
@@ -73,10 +89,7 @@ def sweep_objective(cfg: DictConfig) -> tuple[str, str]:
     for metrics where lower is better, else maximize)."""
     metric = cfg.tracking.sweep_metric or ("bcubed_f" if cfg.data.label_column else "silhouette")
     lower = metric in LOWER_IS_BETTER or metric.startswith("time_")
-    direction = cfg.tracking.sweep_direction or ("minimize" if lower else "maximize")
-    if direction not in ("maximize", "minimize"):
-        raise ValueError(f"tracking.sweep_direction must be maximize or minimize, not {direction!r}")
-    return metric, direction
+    return metric, cfg.tracking.sweep_direction or ("minimize" if lower else "maximize")
 
 
 def plugin_tags(cfg: DictConfig) -> dict[str, str]:

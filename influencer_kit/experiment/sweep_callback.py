@@ -20,7 +20,8 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from influencer_kit import __version__
-from influencer_kit.experiment.mlflow_run import PARENT_RUN_ENV, TrackingError, check_server_answers, sweep_objective
+from influencer_kit.errors import TrackingError
+from influencer_kit.experiment.mlflow_run import PARENT_RUN_ENV, check_server_answers, sweep_objective
 
 log = logging.getLogger(__name__)
 

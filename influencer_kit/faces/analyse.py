@@ -25,10 +25,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from influencer_kit.faces.frames import DecodeError, VideoReader
+from influencer_kit.errors import DecodeError, require
+from influencer_kit.faces.frames import VideoReader
 from influencer_kit.faces.shots import sample_plan
 from influencer_kit.model import Face, FaceRecord, VideoFaces
-from influencer_kit.plugin.components import Detector, Embedder
+from influencer_kit.plugin.components import Detector, DetectorConfig, Embedder
 
 MIN_FRAMES_BEFORE_STOP = 4  # never stop early with fewer frames read than this
 MAX_STEP = 4.0  # a face links to one in the previous sampled frame whose centre is closer than this many face widths,
@@ -51,17 +52,39 @@ SURE = 0.98
 MIN_FRAMES_FOR_TRACKS = 3  # with fewer, one frame is too much of the video to call a face a stray
 
 
+FRAMES_PER_VIDEO = 8  # the default of `frames_per_video`: frames read from each video
+
+
+@dataclass
+class PerVideoConfig:
+    """`per_video`: rules that keep each video's work small (README: Speed); all are part of the
+    face cache key."""
+
+    early_stop: bool = True  # read every other frame first; skip the rest when those show settled faces
+    faces_per_track: int = 1  # faces embedded per face track (its best ones); 0: every face
+    same_person_distance: float | None = None  # with 2+ per track: picks farther apart than this embed the
+    # whole track; null: the embedder's same-person distance
+
+    def __post_init__(self) -> None:
+        require(self.faces_per_track >= 0, "per_video.faces_per_track", "a whole number, 0 (every face) or more",
+                self.faces_per_track)
+        require(self.same_person_distance is None or self.same_person_distance > 0, "per_video.same_person_distance",
+                "a distance above 0, or null (the embedder's)", self.same_person_distance)
+
+
 @dataclass(frozen=True)
 class AnalysisRules:
-    """How one video is sampled, which faces are kept and which are embedded."""
+    """How one video is sampled, which faces are kept and which are embedded: the settings of
+    `frames_per_video`, the detector's shared fields and `per_video`, with their defaults."""
 
-    frames_per_video: int = 8
-    detect_width: int = 480
-    min_face_size: int = 20
-    min_confidence: float = 0.9
-    faces_per_track: int = 1  # faces embedded per track; 0: every face
-    early_stop: bool = True  # skip the second half of the plan when the first half is settled
-    same_person_distance: float = 0.5  # with 2+ per track: picks farther apart mean embed the whole track
+    frames_per_video: int = FRAMES_PER_VIDEO
+    detect_width: int = DetectorConfig.detect_width
+    min_face_size: int = DetectorConfig.min_face_size
+    min_confidence: float = DetectorConfig.min_confidence
+    faces_per_track: int = PerVideoConfig.faces_per_track
+    early_stop: bool = PerVideoConfig.early_stop
+    same_person_distance: float = 0.5  # `per_video.same_person_distance` resolved (the config's null is the
+    # embedder's distance); this default serves callers without an embedder distance at hand
 
 
 def downscale(frame: np.ndarray, width: int) -> tuple[np.ndarray, float]:
@@ -293,7 +316,7 @@ def embed_faces(embedder: Embedder, frames: list[np.ndarray], seen: list[Sightin
 def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: AnalysisRules) -> VideoFaces:
     """Sample frames (early stop), detect faces, link them into tracks, drop false faces
     (`people_only`) and embed the best faces of each track (all of a track whose picks disagree).
-    Raises `frames.DecodeError`."""
+    Raises `DecodeError`."""
     with VideoReader(path) as reader:
         indices, frames, per_frame = detect_sampled(reader, detector, rules)
     if not frames:

@@ -8,9 +8,7 @@ from types import TracebackType
 import cv2
 import numpy as np
 
-
-class DecodeError(RuntimeError):
-    """The file is not a video OpenCV can decode (an HTML page, a truncated download...)."""
+from influencer_kit.errors import DecodeError
 
 
 def spread(frame_count: int, n: int) -> list[int]:

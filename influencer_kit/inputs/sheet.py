@@ -12,18 +12,32 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from influencer_kit.errors import InputError, require
 from influencer_kit.model import InputRow, Sheet
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 FORMULA_SUFFIXES = (".xlsx", ".xlsm")  # read by openpyxl, which can show a cell's formula
 
 
-class InputError(RuntimeError):
-    """The spreadsheet as a whole cannot be used; the message says why and what was found."""
+@dataclass
+class DataConfig:
+    """`data`: the spreadsheet of posted videos and how to read it (`data=demo`: the built-in demo)."""
+
+    path: str | None = None  # .xlsx or .csv, or a Google Sheets link; null: the demo set built in the cache folder
+    sheet: Any = None  # xlsx sheet name or index (0: the first); null: the first
+    url_column: str | None = None  # null: the column named like `video_url`
+    performance_column: str | None = None  # null: the column named like `performance`
+    label_column: str | None = None  # a ground-truth column (a person's name) turns on supervised metrics
+
+    def __post_init__(self) -> None:
+        require(self.sheet is None or isinstance(self.sheet, str | int) and not isinstance(self.sheet, bool),
+                "data.sheet", "a sheet's name or its index (0 is the first)", self.sheet)
 
 
 def normalise(name: str) -> str:

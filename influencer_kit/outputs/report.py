@@ -231,7 +231,7 @@ def render(result: Result, out_dir: Path, cfg: Any = None) -> str:
         '<a href="#failed">Rows that failed</a></nav>',
         '<section id="ranking"><h2>Ranking</h2>',
         ranking_table(data, result.ranked, result.unranked,
-                      ranking.RankingSettings.from_cfg(ranking_cfg).ci_level),
+                      ranking.RankingConfig.from_cfg(ranking_cfg).ci_level),
         f'<p class="note">Score: {esc(method)}. Click a name for the influencer\'s card.</p>' if method else "",
         "</section>",
         '<section id="tradeoff" class="plot"><h2>Mean performance vs spread</h2>',

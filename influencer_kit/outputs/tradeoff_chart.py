@@ -49,7 +49,7 @@ class Axis:
 def tradeoff_svg(ranked: pd.DataFrame, unranked: pd.DataFrame, metrics: pd.DataFrame,
                  ranking_cfg: Any = None) -> str:
     """The chart as a standalone SVG document (`ranked`/`unranked`/`metrics` as `ranking` makes them)."""
-    settings = ranking.RankingSettings.from_cfg(ranking_cfg)
+    settings = ranking.RankingConfig.from_cfg(ranking_cfg)
     pooled = ranking.pooled_std(metrics)
     seen = unranked[unranked["video_count"] > 0]
     has_ci = {"ci_low", "ci_high"} <= set(ranked.columns)

@@ -10,12 +10,27 @@ never dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from influencer_kit.errors import require
 from influencer_kit.model import Appearance, FaceRecord, VideoFaces
 from influencer_kit.people.linkage import average_linkage, split_apart
 from influencer_kit.plugin.components import Clusterer
+
+
+@dataclass
+class PeopleConfig:
+    """`people`: how one video's faces become its people."""
+
+    within_video_distance: float | None = None  # faces of one video closer than this on average are one
+    # person; null: the embedder's same-person distance
+
+    def __post_init__(self) -> None:
+        require(self.within_video_distance is None or self.within_video_distance > 0,
+                "people.within_video_distance", "a distance above 0, or null (the embedder's)",
+                self.within_video_distance)
 
 
 def pairs_sharing(keys: list, also: Callable[[int, int], bool] = lambda a, b: True) -> np.ndarray:

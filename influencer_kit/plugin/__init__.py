@@ -12,7 +12,7 @@ weights, say: the run stops with that one line) and may call `quiet_libraries()`
 TensorFlow.
 """
 from influencer_kit import hookimpl
-from influencer_kit.errors import ConfigError
+from influencer_kit.errors import ConfigError, MissingWeightsError
 from influencer_kit.model import Face
 from influencer_kit.plugin.components import (
     ClusterConfig,
@@ -37,6 +37,7 @@ __all__ = [
     "Component",
     "ComponentConfig",
     "ConfigError",
+    "MissingWeightsError",
     "Detector",
     "DetectorConfig",
     "Distance",

@@ -7,6 +7,7 @@ from typing import Any, Callable, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from influencer_kit.errors import require
 from influencer_kit.model import Face
 
 KINDS = ("detector", "embedder", "cluster")
@@ -28,6 +29,11 @@ class DetectorConfig(ComponentConfig):
     # dlib embeds a face 20 px wide within 0.46 of the same photo at full size (../shared/faces), and
     # MTCNN finds faces from 20 px at detect_width
     min_confidence: float = 0.9  # faces the detector is less sure of are dropped
+
+    def __post_init__(self) -> None:
+        require(self.detect_width >= 0, "detector.detect_width", "pixels, 0 (full size) or more", self.detect_width)
+        require(self.min_face_size >= 0, "detector.min_face_size", "pixels, 0 or more", self.min_face_size)
+        require(0 <= self.min_confidence <= 1, "detector.min_confidence", "a number from 0 to 1", self.min_confidence)
 
 
 @dataclass

@@ -17,17 +17,13 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from influencer_kit import PROJECT
-from influencer_kit.errors import ComponentError, ConfigError
+from influencer_kit.errors import ComponentError, ConfigError, PluginError
 from influencer_kit.plugin import hookspecs
 from influencer_kit.plugin.components import KINDS, Component, ComponentConfig, Distance, is_same_person_option
 from influencer_kit.plugin.link_sources import LinkSource
 from influencer_kit.plugin.ranking_methods import RankingMethod
 
 T = TypeVar("T")
-
-
-class PluginError(ConfigError):
-    """A plugin is broken: it fails to import, a hook is misspelt or raises, a name is offered twice."""
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import datetime
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from omegaconf import OmegaConf
 from scipy.stats import norm
 
-from influencer_kit.inputs.sheet import InputError, cell_text, is_blank, normalise
+from influencer_kit.errors import InputError, require
+from influencer_kit.inputs.sheet import cell_text, is_blank, normalise
 from influencer_kit.model import Sheet
 from influencer_kit.plugin import RankingParams
 from influencer_kit.plugin.manager import ranking_method
@@ -59,42 +60,40 @@ RANKED_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class RankingSettings:
-    """The `ranking` config node, with its defaults filled in and checked."""
+@dataclass
+class RankingConfig:
+    """`ranking`: how influencers are scored and ordered; `ranking=<method>` picks the method."""
 
-    method: str = "penalized"
-    std_penalty: float = 0.5
-    min_videos: int = 1
+    method: str = "penalized"  # an installed ranking method (a plugin: ranking/penalized.py...)
+    std_penalty: float = 0.5  # lambda: how much spread (std, or posterior sd for shrunk) costs
+    min_videos: int = 1  # fewer counted videos: listed as not ranked, never ranked
     bootstrap_resamples: int = 2000
     ci_level: float = 0.9
     seed: int = 0
-    normalize_by: str | None = None  # an input column (a date or a group such as a platform)
-    normalize: str = "ratio"  # performance / group median, or performance - group median
-    date_period: str = "month"  # how a date column is grouped
+    normalize_by: str | None = None  # an input column (e.g. Date or Platform): performance relative to its
+    # group's median
+    normalize: str = "ratio"  # ratio (performance / median) or difference (performance - median)
+    date_period: str = "month"  # a date column is grouped by day, week, month, quarter or year
 
     def __post_init__(self) -> None:
         ranking_method(self.method)  # an unknown name lists the installed methods
-        if self.normalize not in NORMALIZE_MODES:
-            raise ValueError(f"ranking.normalize must be one of {NORMALIZE_MODES}, got {self.normalize!r}")
-        if self.date_period not in DATE_PERIODS:
-            raise ValueError(f"ranking.date_period must be one of {tuple(DATE_PERIODS)}, "
-                             f"got {self.date_period!r}")
-        if not 0 < self.ci_level < 1:
-            raise ValueError(f"ci_level must lie strictly between 0 and 1, got {self.ci_level}")
-        if self.bootstrap_resamples < 1:
-            raise ValueError("bootstrap_resamples must be at least 1")
+        require(self.std_penalty >= 0, "ranking.std_penalty", "a number, 0 or more", self.std_penalty)
+        require(self.min_videos >= 1, "ranking.min_videos", "a whole number, 1 or more", self.min_videos)
+        require(self.bootstrap_resamples >= 1, "ranking.bootstrap_resamples", "a whole number, 1 or more",
+                self.bootstrap_resamples)
+        require(0 < self.ci_level < 1, "ranking.ci_level", "a number strictly between 0 and 1", self.ci_level)
+        require(self.normalize in NORMALIZE_MODES, "ranking.normalize", f"one of {', '.join(NORMALIZE_MODES)}",
+                self.normalize)
+        require(self.date_period in DATE_PERIODS, "ranking.date_period", f"one of {', '.join(DATE_PERIODS)}",
+                self.date_period)
 
     @classmethod
-    def from_cfg(cls, cfg: Any = None) -> RankingSettings:
-        """Read a DictConfig, a mapping or any object with attributes; missing keys keep defaults."""
-        if cfg is None:
-            return cls()
-        if isinstance(cfg, Mapping):
-            values = {f.name: cfg.get(f.name) for f in fields(cls)}
-        else:
-            values = {f.name: getattr(cfg, f.name, None) for f in fields(cls)}
-        return cls(**{name: value for name, value in values.items() if value is not None})
+    def from_cfg(cls, cfg: Any = None) -> RankingConfig:
+        """The settings of a `ranking` node, a mapping of some of its keys (the rest keep their
+        defaults), or None (every default); typed and checked as the CLI checks them."""
+        if isinstance(cfg, cls):
+            return cfg
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), cfg or {}))
 
     @property
     def z(self) -> float:
@@ -115,7 +114,7 @@ def performance_metrics(videos: pd.DataFrame, cfg: Any = None) -> pd.DataFrame:
     `cfg.seed` and the id, so an influencer's interval does not depend on who else is in the table.
     `shrunk_mean`/`shrunk_sd` come from `_shrinkage`.
     """
-    settings = RankingSettings.from_cfg(cfg)
+    settings = RankingConfig.from_cfg(cfg)
     rows = _attributed_rows(videos)
     groups = rows.groupby("influencer", sort=True)
     records = []
@@ -163,7 +162,7 @@ def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataF
     which keeps the metrics columns and adds `reason`; they still count toward the pooled std and
     the shrinkage prior.
     """
-    settings = RankingSettings.from_cfg(cfg)
+    settings = RankingConfig.from_cfg(cfg)
     eligible = metrics["video_count"] >= max(settings.min_videos, 1)
     unranked = metrics.loc[~eligible].sort_values("influencer").reset_index(drop=True)
     unranked["reason"] = [_why_not_ranked(n, settings.min_videos) for n in unranked["video_count"]]
@@ -180,7 +179,7 @@ def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataF
 
 def describe_method(cfg: Any = None, metrics: pd.DataFrame | None = None) -> str:
     """One line saying how scores are computed; gives the pooled std's value when `metrics` is passed."""
-    settings = RankingSettings.from_cfg(cfg)
+    settings = RankingConfig.from_cfg(cfg)
     pooled = None if metrics is None else pooled_std(metrics)
     text = ranking_method(settings.method).describe(settings.params(pooled))
     if settings.normalize_by:
@@ -215,7 +214,7 @@ def performance_groups(sheet: Sheet, cfg: Any = None) -> PerformanceGroups | Non
     performance, whether or not a face is found in its video. Raises `InputError` for a missing
     column, and for `normalize: ratio` with a median at or below zero (the ratio would flip order).
     """
-    settings = RankingSettings.from_cfg(cfg)
+    settings = RankingConfig.from_cfg(cfg)
     if not settings.normalize_by:
         return None
     column = _group_column(sheet, settings.normalize_by)
@@ -242,7 +241,7 @@ def normalised_performance(sheet: Sheet, cfg: Any = None) -> list[float | None] 
     groups = performance_groups(sheet, cfg)
     if groups is None:
         return None
-    ratio = RankingSettings.from_cfg(cfg).normalize == "ratio"
+    ratio = RankingConfig.from_cfg(cfg).normalize == "ratio"
     values: list[float | None] = []
     for row, label in zip(sheet.rows, groups.labels):
         base = groups.baseline(label)
@@ -253,7 +252,7 @@ def normalised_performance(sheet: Sheet, cfg: Any = None) -> list[float | None] 
 
 def column_notes(cfg: Any = None, metrics: pd.DataFrame | None = None) -> dict[str, str]:
     """What the ranking columns mean, for comments on the workbooks' header cells."""
-    settings = RankingSettings.from_cfg(cfg)
+    settings = RankingConfig.from_cfg(cfg)
     interval = (f"{settings.ci_level:.0%} percentile-bootstrap interval of the mean "
                 f"({settings.bootstrap_resamples} resamples, seed {settings.seed}). With one video there is "
                 f"nothing to resample: PerformanceMetrics shows the video's value, Ranked_Influencers the "
@@ -280,7 +279,7 @@ def about_table(cfg: Any, metrics: pd.DataFrame, ranked: pd.DataFrame, unranked:
                 sheet: Sheet | None = None) -> pd.DataFrame:
     """The ranking's settings and rules as `item`/`value` rows, for the workbook's About sheet;
     with `sheet`, also the normalisation's groups and their medians."""
-    settings = RankingSettings.from_cfg(cfg)
+    settings = RankingConfig.from_cfg(cfg)
     grand, tau2 = shrinkage_prior(metrics)
     rows: list[tuple[str, object]] = [
         ("score", describe_method(cfg, metrics)),
@@ -335,7 +334,7 @@ def _summary(values: np.ndarray) -> dict[str, float]:
     }
 
 
-def _bootstrap_ci(values: np.ndarray, influencer: str, settings: RankingSettings) -> dict[str, float]:
+def _bootstrap_ci(values: np.ndarray, influencer: str, settings: RankingConfig) -> dict[str, float]:
     """Percentile bootstrap interval of the mean of `values` (NaN when empty)."""
     if len(values) == 0:
         return {"ci_low": np.nan, "ci_high": np.nan}
@@ -427,7 +426,7 @@ def _check_positive_medians(groups: PerformanceGroups, any_without_group: bool, 
                          "use ranking.normalize=difference")
 
 
-def _normalisation_rows(groups: PerformanceGroups, settings: RankingSettings) -> list[tuple[str, object]]:
+def _normalisation_rows(groups: PerformanceGroups, settings: RankingConfig) -> list[tuple[str, object]]:
     """About-sheet rows: how performance was normalised, each group's median, the rows without one."""
     how = "performance / median" if settings.normalize == "ratio" else "performance - median"
     kind = f"dates grouped by {settings.date_period}" if groups.dates else "grouped by text"

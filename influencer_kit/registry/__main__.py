@@ -22,12 +22,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from influencer_kit.errors import EXIT_STATUS, InfluencerKitError
 from influencer_kit.registry import corrections
 from influencer_kit.registry.known import FILE_NAME, registry_path
 from influencer_kit.registry.spreadsheet import export_workbook, import_workbook
-from influencer_kit.registry.store import Registry, RegistryError
-
-INPUT_ERROR = 2  # exit status when the registry cannot do what was asked
+from influencer_kit.registry.store import Registry
 
 
 def list_people(registry: Registry, args: argparse.Namespace) -> list[str]:
@@ -125,13 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     if not path.is_file():
         print(f"error: no registry at {path}: a run creates it (registry.uri=), or pass --registry PATH",
               file=sys.stderr)
-        return INPUT_ERROR
+        return EXIT_STATUS
     try:
         with Registry(path) as registry:
             print("\n".join(COMMANDS[args.command](registry, args)))
-    except RegistryError as err:
+    except InfluencerKitError as err:
         print(f"error: {err}", file=sys.stderr)
-        return INPUT_ERROR
+        return EXIT_STATUS
     return 0
 
 

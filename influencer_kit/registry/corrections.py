@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from influencer_kit.registry.store import ReferenceFace, Registry, RegistryError
+from influencer_kit.errors import RegistryError
+from influencer_kit.registry.store import ReferenceFace, Registry
 
 
 def describe(action: str, args: dict) -> str:

@@ -9,10 +9,11 @@ import logging
 import cv2
 import numpy as np
 
+from influencer_kit.errors import RegistryError
 from influencer_kit.faces.cache import settings_key
 from influencer_kit.model import Face
 from influencer_kit.plugin import manager
-from influencer_kit.registry.store import ReferenceFace, Registry, RegistryError
+from influencer_kit.registry.store import ReferenceFace, Registry
 
 log = logging.getLogger(__name__)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from influencer_kit.errors import require
 from influencer_kit.model import Appearance, RegistrySummary, VideoFaces
 from influencer_kit.people.grouping import best_face, cluster_appearances, identify
 from influencer_kit.plugin.components import Clusterer, or_default
@@ -32,6 +33,25 @@ log = logging.getLogger(__name__)
 FILE_NAME = "registry.db"
 SQLITE_PREFIX = "sqlite:///"
 CROP_MARGIN = 0.25  # the margin `faces.crop` leaves around a face, as a share of its size
+
+
+@dataclass
+class RegistryConfig:
+    """`registry`: known people: ids, names and corrections that persist across runs (README: Known
+    influencers)."""
+
+    enabled: bool = True
+    uri: str | None = None  # sqlite:///PATH or a path; null: registry.db beside the MLflow SQLite store (tracking.uri)
+    match_distance: float | None = None  # an appearance is a known person when this close to one of their
+    # reference faces (null: the embedder's same-person distance)...
+    margin: float = 0.05  # ...and every other person is at least this much farther; else it is clustered afresh
+    reembed: bool = False  # true: embed the registry's reference faces with this run's embedder (another model)
+    in_sweeps: bool = False  # a sweep's (-m) jobs try settings: they neither read nor change the registry
+
+    def __post_init__(self) -> None:
+        require(self.match_distance is None or self.match_distance > 0, "registry.match_distance",
+                "a distance above 0, or null (the embedder's)", self.match_distance)
+        require(self.margin >= 0, "registry.margin", "a distance, 0 or more", self.margin)
 
 
 def registry_path(uri: str | None, tracking_uri: str | None, base: Path | None = None) -> Path:

@@ -19,9 +19,10 @@ import pandas as pd
 from openpyxl import Workbook
 
 from influencer_kit.atomic import write_atomic
+from influencer_kit.errors import RegistryError
 from influencer_kit.outputs.tables import fill_sheet
 from influencer_kit.registry import corrections
-from influencer_kit.registry.store import Registry, RegistryError
+from influencer_kit.registry.store import Registry
 
 PEOPLE_SHEET, FACES_SHEET, HELP_SHEET = "people", "faces", "how to edit"
 PEOPLE_COLUMNS = ["influencer", "name", "not_influencer", "merge_into", "faces", "videos", "face"]

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from influencer_kit.inputs.sheet import InputError
+from influencer_kit.errors import RegistryError
 from influencer_kit.people.grouping import person_id
 
 BUSY_TIMEOUT_S = 600.0  # how long a writer waits for another one to finish
@@ -74,11 +74,6 @@ SCHEMA = [
         correction INTEGER NOT NULL REFERENCES corrections(id),
         PRIMARY KEY (a, b))""",
 ]
-
-
-class RegistryError(InputError):
-    """The registry cannot be used as asked (an unknown id, a registry built with another embedder);
-    reported like an unusable input: the message, and exit status 2."""
 
 
 Box = tuple[int, int, int, int]  # x, y, width, height

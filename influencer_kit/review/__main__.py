@@ -15,9 +15,8 @@ from influencer_kit.registry.store import Registry
 from influencer_kit.review.app import Review, create_app, embedder_for
 from influencer_kit.review.forms import new_token
 from influencer_kit.review.run_folder import RunFolder, newest_run
-from influencer_kit.inputs.sheet import InputError
+from influencer_kit.errors import EXIT_STATUS, InputError
 
-INPUT_ERROR = 2
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
@@ -51,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         review = review_of(args)
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
-        return INPUT_ERROR
+        return EXIT_STATUS
     import uvicorn
 
     if args.host not in LOCAL_HOSTS:

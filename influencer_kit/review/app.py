@@ -22,10 +22,11 @@ from influencer_kit.people.close_calls import NEAR_MARGIN
 from influencer_kit.registry import corrections
 from influencer_kit.registry.embedders import mismatch_message
 from influencer_kit.registry.pairs import close_pairs
-from influencer_kit.registry.store import Registry, RegistryError
+from influencer_kit.registry.store import Registry
 from influencer_kit.review import views
-from influencer_kit.review.apply import ApplyError, apply
-from influencer_kit.review.forms import Form, FormError, check_version, new_token, read_form
+from influencer_kit.errors import ApplyError, RegistryError, RequestError
+from influencer_kit.review.apply import apply
+from influencer_kit.review.forms import Form, check_version, new_token, read_form
 from influencer_kit.review.run_folder import RunFolder
 
 STATIC = Path(__file__).parent / "static"
@@ -131,7 +132,7 @@ def create_app(review: Review) -> Starlette:
             try:
                 form = await read_form(request, review.token)
                 said = await run_in_threadpool(correct, form)
-            except FormError as err:
+            except RequestError as err:
                 return await run_in_threadpool(message, request, str(err), err.status, err.reload)
             except RegistryError as err:
                 return await run_in_threadpool(message, request, str(err), 400)
@@ -158,9 +159,9 @@ def create_app(review: Review) -> Starlette:
         try:
             await read_form(request, review.token)
             if review.run is None:
-                raise FormError("no run is shown: start the app with --run OUTPUT_DIR to apply corrections", 400)
+                raise RequestError("no run is shown: start the app with --run OUTPUT_DIR to apply corrections", 400)
             applied = await run_in_threadpool(apply, review.run, review.registry)
-        except FormError as err:
+        except RequestError as err:
             return await run_in_threadpool(message, request, str(err), err.status, err.reload)
         except ApplyError as err:
             return await run_in_threadpool(message, request, f"Apply failed: {err}", 500)

@@ -11,15 +11,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from influencer_kit.errors import ApplyError
 from influencer_kit.review.run_folder import RunFolder
 
 REPLACED = ("hydra.run.dir=", "registry.uri=", "registry.enabled=", "output.progress=")  # overrides Apply sets itself
 TIMEOUT_S = 6 * 3600
 _one_at_a_time = threading.Lock()
-
-
-class ApplyError(Exception):
-    """Apply could not run, or the run failed; the message says why."""
 
 
 @dataclass(frozen=True)

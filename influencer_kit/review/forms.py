@@ -9,17 +9,10 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
+from influencer_kit.errors import RequestError
 from influencer_kit.registry.store import Registry
 
 MAX_FORM_BYTES = 1_000_000
-
-
-class FormError(Exception):
-    """A POST that cannot be acted on; `status` is the HTTP status of the page that says why."""
-
-    def __init__(self, message: str, status: int = 400, reload: bool = False) -> None:
-        super().__init__(message)
-        self.status, self.reload = status, reload
 
 
 @dataclass(frozen=True)
@@ -44,13 +37,13 @@ async def read_form(request: Request, token: str) -> Form:
     """The POSTed form, after the cross-site checks: the browser must not call the request
     cross-site, and the form must carry this instance's token."""
     if request.headers.get("sec-fetch-site") == "cross-site":
-        raise FormError("refused: this request came from another site", 403)
+        raise RequestError("refused: this request came from another site", 403)
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
-        raise FormError("refused: the form is too large", 413)
+        raise RequestError("refused: the form is too large", 413)
     fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
     if not secrets.compare_digest(fields.get("csrf", [""])[0], token):
-        raise FormError("This page is out of date (the review app was restarted, or the form did not come "
+        raise RequestError("This page is out of date (the review app was restarted, or the form did not come "
                         "from it). Reload the page and try again.", 403, reload=True)
     return Form(fields)
 
@@ -62,5 +55,5 @@ def check_version(registry: Registry, form: Form) -> None:
     if seen != str(now):
         newest = registry.corrections()[-1] if now else None
         what = f" (newest: #{newest.id}, {newest.action})" if newest else ""
-        raise FormError(f"Someone changed the registry since this page was loaded{what}. "
+        raise RequestError(f"Someone changed the registry since this page was loaded{what}. "
                         f"Nothing was changed: reload the page to see the change, then try again.", 409, reload=True)

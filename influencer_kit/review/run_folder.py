@@ -12,16 +12,13 @@ from omegaconf import DictConfig, OmegaConf
 from influencer_kit.registry.embedders import embedder_key
 from influencer_kit.registry.known import registry_path
 from influencer_kit.outputs.report import video_links
-from influencer_kit.inputs.sheet import InputError, find_column
+from influencer_kit.errors import RunFolderError
+from influencer_kit.inputs.sheet import find_column
 
 VIDEOS = "ProcessedVideos_videos.csv"
 METRICS = "PerformanceMetrics_videos.csv"
 RANKED = "Ranked_Influencers.csv"
 HYDRA = ".hydra"
-
-
-class RunFolderError(InputError):
-    """The run folder given to the review app cannot be used (missing, or not a run's output)."""
 
 
 @functools.lru_cache(maxsize=16)
