@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from influencer_kit.inputs.datasets import build_people_dataset
+from influencer_kit_samples.people import build_people_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"

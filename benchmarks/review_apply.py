@@ -29,12 +29,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from influencer_kit.inputs.datasets import people_photos
+from influencer_kit_samples.people import people_photos
 from influencer_kit.registry import corrections
 from influencer_kit.registry.store import Registry
 from influencer_kit.review.apply import apply
 from influencer_kit.review.run_folder import RunFolder
-from influencer_kit.inputs.synthetic_videos import face_clip, load_rgb, write_video
+from influencer_kit_samples.videos import face_clip, load_rgb, write_video
 
 ROOT = Path(__file__).resolve().parents[1]
 FACES = ROOT.parent / "shared" / "faces"

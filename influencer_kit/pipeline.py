@@ -19,6 +19,7 @@ from influencer_kit.inputs.demo import build_demo
 from influencer_kit.inputs.sheet import read_sheet
 from influencer_kit.model import Appearance, Fetched, RegistrySummary, Result, VideoFaces
 from influencer_kit.outputs.folders import first_rows, representative_paths
+from influencer_kit.outputs.report import write_report
 from influencer_kit.outputs.tables import write_outputs
 from influencer_kit.people import close_calls
 from influencer_kit.people.grouping import cluster_appearances, group_within_video, identify, representative_faces
@@ -42,7 +43,7 @@ def timed(timings: dict[str, float], stage: str):
 
 def input_path(cfg: DictConfig, fetch_cfg: FetchConfig) -> Path:
     """The spreadsheet to read: `data.path` (a file, or a Google Sheets link downloaded), or the demo
-    set built on the fly."""
+    set the package ships, copied into the cache."""
     if cfg.data.path:
         return resolve_sheet(str(cfg.data.path), Path(cfg.cache.dir).expanduser().resolve(),
                              fetch_cfg, cfg.data.sheet)
@@ -94,6 +95,8 @@ def run(cfg: DictConfig) -> Result:
     result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings, registry)
     with timed(timings, "write outputs"):
         write_outputs(result, cfg)
+    with timed(timings, "report"):
+        write_report(result, out, cfg)
     return result
 
 

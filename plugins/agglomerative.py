@@ -9,6 +9,7 @@ from typing import Optional
 import numpy as np
 
 from influencer_kit.plugin import ClusterConfig, Component, hookimpl, same_person_option
+from influencer_kit.people.neighbours import EXACT_MAX
 
 
 @dataclass
@@ -18,6 +19,7 @@ class AgglomerativeConfig(ClusterConfig):
     eps: Optional[float] = same_person_option("the cut; None: the embedder's same-person distance")
     linkage: str = "average"  # average: two groups merge when their faces are close on average (no chaining)
     metric: str = "euclidean"
+    exact_max: int = EXACT_MAX  # above this many points, neighbours are found approximately (neighbours.py)
 
 
 class AgglomerativeClusterer:
@@ -30,7 +32,8 @@ class AgglomerativeClusterer:
         if self.config.linkage == "average" and self.config.metric == "euclidean":
             from influencer_kit.people.linkage import average_linkage
 
-            return average_linkage(np.asarray(X, dtype=np.float64), self.config.eps)
+            return average_linkage(np.asarray(X, dtype=np.float64), self.config.eps,
+                                   exact_max=self.config.exact_max)
         from sklearn.cluster import AgglomerativeClustering  # here, not at the top: video workers import every plugin
 
         self.model_ = AgglomerativeClustering(

@@ -7,6 +7,7 @@ from typing import Optional
 import numpy as np
 
 from influencer_kit.plugin import ClusterConfig, Component, hookimpl, same_person_option
+from influencer_kit.people.neighbours import EXACT_MAX, radius_graph
 
 
 @dataclass
@@ -15,6 +16,7 @@ class DBSCANConfig(ClusterConfig):
     eps: Optional[float] = same_person_option("neighbours closer than this are one person; None: the embedder's same-person distance")
     min_samples: int = 1  # 1: a person seen in one video is a cluster of their own, never noise
     metric: str = "euclidean"
+    exact_max: int = EXACT_MAX  # above this many points, neighbours are found approximately (neighbours.py)
 
 
 class DBSCANClusterer:
@@ -22,9 +24,15 @@ class DBSCANClusterer:
         self.config = config
 
     def fit_predict(self, X: np.ndarray) -> np.ndarray:
+        """DBSCAN's labels. Above `exact_max` points (Euclidean), DBSCAN runs on the graph of
+        neighbours within eps found approximately (`neighbours.radius_graph`)."""
         from sklearn.cluster import DBSCAN  # here, not at the top: video workers import every plugin
 
-        self.model_ = DBSCAN(eps=self.config.eps, min_samples=self.config.min_samples, metric=self.config.metric)
+        config = self.config
+        if len(X) > config.exact_max and config.metric == "euclidean":
+            self.model_ = DBSCAN(eps=config.eps, min_samples=config.min_samples, metric="precomputed")
+            return self.model_.fit_predict(radius_graph(np.asarray(X), config.eps, config.exact_max))
+        self.model_ = DBSCAN(eps=config.eps, min_samples=config.min_samples, metric=config.metric)
         return self.model_.fit_predict(X)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from influencer_kit.plugin import Component, ConfigError, Distance, EmbedderConfig, Face, hookimpl, quiet_libraries
 from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
+from influencer_kit_plugins._extras import import_extra
 
 # The stem of each model's weights file; the extension depends on deepface's backend (.h5, .onnx, .pth).
 WEIGHT_STEMS = {
@@ -48,8 +49,7 @@ class DeepFaceEmbedder:
     def distance(self) -> Distance:
         """The model's cosine same-person distance as deepface tunes it (deepface.config.threshold,
         a plain table: reading it imports no TensorFlow)."""
-        from deepface.config.threshold import thresholds
-
+        thresholds = import_extra("deepface.config.threshold", "embedder=deepface").thresholds
         if self.config.model_name not in thresholds:
             raise ConfigError(f"embedder.model_name={self.config.model_name} has no same-person distance in deepface; "
                               f"use one of {', '.join(thresholds)}")
@@ -58,7 +58,7 @@ class DeepFaceEmbedder:
     def fit(self) -> "DeepFaceEmbedder":
         use_weights_dir(self.config.weights_dir)
         quiet_libraries()
-        from deepface import DeepFace
+        DeepFace = import_extra("deepface.DeepFace", "embedder=deepface")
 
         try:
             DeepFace.build_model(task="facial_recognition", model_name=self.config.model_name)
@@ -90,7 +90,7 @@ def ik_components() -> list[Component]:
             name="deepface",
             factory=DeepFaceEmbedder,
             config=DeepFaceConfig,
-            description="deepface recognition models by name (weights download on first use)",
+            description="deepface recognition models by name (the deepface extra; weights download on first use)",
             weights_present=lambda config: weights_present(config.model_name, config.weights_dir),
         )
     ]

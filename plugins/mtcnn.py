@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from influencer_kit.plugin import Component, ConfigError, DetectorConfig, Face, hookimpl, quiet_libraries
+from influencer_kit_plugins._extras import import_extra
 
 RUNTIMES = ("onnxruntime", "tensorflow")
 # The package's keypoints in Face.landmarks' order (its "left_eye" is the one on the image's left).
@@ -37,7 +38,7 @@ class MTCNNDetector:
             self.onnx_model_ = MTCNN()
             return self
         quiet_libraries()
-        import tensorflow as tf
+        tf = import_extra("tensorflow", "detector.runtime=tensorflow")
         from mtcnn import MTCNN
 
         self.model_ = MTCNN()

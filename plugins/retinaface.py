@@ -8,6 +8,7 @@ import numpy as np
 
 from influencer_kit.plugin import Component, DetectorConfig, Face, hookimpl, quiet_libraries
 from influencer_kit_plugins._deepface_weights import missing_weights, use_weights_dir, weights_folder
+from influencer_kit_plugins._extras import import_extra
 
 # The package names its landmarks from the person's side (its "right_eye" is on the image's left):
 # these, in this order, are Face.landmarks' image-left eye, image-right eye, nose, mouth left, right.
@@ -35,7 +36,7 @@ class RetinaFaceDetector:
     def fit(self) -> "RetinaFaceDetector":
         use_weights_dir(self.config.weights_dir)
         quiet_libraries()
-        from retinaface import RetinaFace
+        RetinaFace = import_extra("retinaface.RetinaFace", "detector=retinaface")
 
         try:
             self.model_ = RetinaFace.build_model()
@@ -73,7 +74,7 @@ def ik_components() -> list[Component]:
             name="retinaface",
             factory=RetinaFaceDetector,
             config=RetinaFaceConfig,
-            description="RetinaFace (retina-face package; weights download on first use)",
+            description="RetinaFace (retina-face, in the deepface extra; weights download on first use)",
             weights_present=_present,
         )
     ]

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,6 +25,7 @@ from influencer_kit import config
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 FACES = SHARED / "faces"
+HOSTILE = '"><img src=x onerror="document.title=1">'  # text that would run script if written unescaped into HTML
 
 
 def need_shared_faces() -> Path:
@@ -86,22 +87,27 @@ serve_folder = pytest.fixture(_folder_server)
 serve_folder_module = pytest.fixture(_folder_server, scope="module", name="serve_folder_module")
 
 
-def run_python_without(module: str, code: str, args: list[str], cwd: Path | None = None,
+CLI_MAIN = "from influencer_kit.__main__ import cli\ncli()\n"  # `python -m influencer_kit`, as -c code
+
+
+def run_python_without(modules: str | Sequence[str], code: str, args: list[str], cwd: Path | None = None,
                        timeout: int = 300) -> subprocess.CompletedProcess:
-    """`python -c CODE ARGS` in a child process where `module` (and its submodules) cannot be
-    imported, as on a machine without it installed."""
+    """`python -c CODE ARGS` in a child process where `modules` (and their submodules) cannot be
+    imported, as on a machine without them installed."""
+    hidden = (modules,) if isinstance(modules, str) else tuple(modules)
     hide = f"""
-import importlib.abc, sys
+import importlib, importlib.abc, sys
 class Hide(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == {module!r}:
+        if name.split(".")[0] in {hidden!r}:
             raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
 sys.meta_path.insert(0, Hide())
-try:
-    import {module}
-    raise SystemExit("{module} is still importable")
-except ModuleNotFoundError:
-    pass
+for name in {hidden!r}:
+    try:
+        importlib.import_module(name)
+        raise SystemExit(name + " is still importable")
+    except ModuleNotFoundError:
+        pass
 """
     return subprocess.run([sys.executable, "-c", hide + code, *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)
@@ -196,7 +202,7 @@ def review_run(tmp_path_factory) -> Path:
     cluster.eps=0.45 so one person (alex_lacamoire) comes out as two: influencer_001 and
     influencer_007. The run folder is `run/` (Hydra's, with `.hydra/`), the registry `registry.db`
     beside `mlflow.db`; `registry.pristine.db` is a copy of the registry as the run left it."""
-    from influencer_kit.inputs.datasets import build_people_dataset
+    from influencer_kit_samples.people import build_people_dataset
 
     work = tmp_path_factory.mktemp("review")
     sheet = build_people_dataset(need_shared_faces(), work / "data", n_frames=12)

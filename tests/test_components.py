@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from influencer_kit.inputs.demo import grace_hopper
 from influencer_kit.plugin import check_component, check_link_source, check_ranking_method, manager
 from influencer_kit.plugin.testing import check_clusterer_ties, tied_people
+from influencer_kit_samples.photos import grace_hopper
 
 COMPONENTS = sorted(manager.registry())
 METHODS = sorted(manager.installed().ranking_methods)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from conftest import SHARED, need_shared_faces, run_cli
 
-from influencer_kit.inputs.datasets import build_people_dataset
-from influencer_kit.inputs.synthetic_videos import face_clip, load_rgb, write_video
+from influencer_kit_samples.people import build_people_dataset
+from influencer_kit_samples.videos import face_clip, load_rgb, write_video
 
 TABLES = ["ProcessedVideos_videos", "PerformanceMetrics_videos", "Ranked_Influencers"]
 

@@ -91,7 +91,7 @@ def test_the_installed_example_is_listed_and_conforms(runs):
     assert re.search(r"dlib_hog +weights present .*\[influencer-kit-dlib-hog 0\.1\.0\]", listing)
     assert "min_face_size=40, min_confidence=0.5" in listing
     code = ("from influencer_kit.plugin import check_component, manager\n"
-            "from influencer_kit.inputs.demo import grace_hopper\n"
+            "from influencer_kit_samples.photos import grace_hopper\n"
             "check_component(manager.get_component('detector', 'dlib_hog'), grace_hopper())\n"
             "print('conforms')\n")
     done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, env=env)

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from influencer_kit.faces.analyse import detect
-from influencer_kit.inputs.demo import grace_hopper
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.testing import build_default
+from influencer_kit_samples.photos import grace_hopper
 
 
 @pytest.fixture(scope="module")

@@ -14,11 +14,11 @@ from influencer_kit import pipeline
 from influencer_kit.faces.analyse import SURE, AnalysisRules, analyse_video, detect, people_only, plausible, sightings
 from influencer_kit.faces.cache import FaceCache
 from influencer_kit.faces.frames import VideoReader
-from influencer_kit.inputs.demo import astronaut, grace_hopper
-from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, write_video
 from influencer_kit.model import Face, VideoFaces
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.testing import build_default
+from influencer_kit_samples.photos import astronaut, grace_hopper
+from influencer_kit_samples.videos import blank_clip, face_clip, write_video
 
 BOX = (100, 100, 100, 120)  # x, y, width, height
 # eye on the image's left, eye on its right, nose, mouth corner left, mouth corner right

@@ -18,19 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from conftest import CountingServer, RouteHandler, run_cli
+from conftest import run_cli
+from support.clips import mirrored, small_video
+from support.routes import Handler, Route, VideoServer, serving
 
-from influencer_kit.inputs.demo import astronaut, grace_hopper
-from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, write_video
+from influencer_kit_samples.photos import astronaut, grace_hopper
 
 pytestmark = pytest.mark.slow
 
-FRAMES = 8  # frames per test video
-SIZE = (270, 480)  # frame height, width: small videos, faces still well above min_face_size
 SLOW_S = 4.0  # the slow route waits this long before answering, well past fetch.read_timeout
 MAX_BYTES = 2_000_000  # fetch.max_bytes: every test video is far smaller (tens of kB)
 # The run must end within this. The work is one model load (~10-15 s), 9 small videos at 4 frames
@@ -43,46 +41,14 @@ FETCH = ["fetch.connect_timeout=1", "fetch.read_timeout=1", "fetch.retries=1", "
          f"fetch.max_bytes={MAX_BYTES}", "fetch.max_redirects=3", "fetch.workers=4"]
 FAST = ["frames_per_video=4", "executor.workers=1", "tracking.enabled=false", "output.progress=false"]
 LOGIN_PAGE = b"<!DOCTYPE html><html><body><form>Log in to watch</form></body></html>"
+STATS = ("video_count", "mean_performance", "std_performance", "median_performance", "min_performance",
+         "max_performance")  # PerformanceMetrics' columns
 FORMULA_SCORE = "=1+2"  # written as a real formula cell
 FORMULA_LIKE = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", '=HYPERLINK("http://x","y")']
 
 
-def small_video(folder: Path, name: str, photos: list[np.ndarray], seed: int) -> bytes:
-    """The bytes of a short mp4 of the photos drifting over a seeded backdrop (none: no face)."""
-    frames = face_clip(photos, FRAMES, size=SIZE, seed=seed) if photos else blank_clip(FRAMES, SIZE, seed)
-    return write_video(folder / name, frames).read_bytes()
-
-
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-Route = Callable[["Handler", int], None]  # (handler, how many times this path was asked for)
-
-
-class VideoServer(CountingServer):
-    """A local HTTP server with one route per path."""
-
-    def __init__(self, routes: dict[str, Route]) -> None:
-        super().__init__(Handler)
-        self.routes = routes
-
-
-class Handler(RouteHandler):
-    """Answers from the server's routes; a path without one is not found."""
-
-    server: VideoServer
-
-    def route(self, path: str, hits: int) -> None:
-        self.server.routes.get(path, not_found)(self, hits)
-
-
-def not_found(handler: Handler, hits: int) -> None:
-    handler.reply(404, b"not found", content_type="text/plain")
-
-
-def serving(body: bytes, **options: object) -> Route:
-    return lambda handler, hits: handler.reply(200, body, **options)
 
 
 def slowly(body: bytes) -> Route:
@@ -90,10 +56,6 @@ def slowly(body: bytes) -> Route:
         time.sleep(SLOW_S)
         handler.reply(200, body)
     return route
-
-
-def mirrored(photo: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(photo[:, ::-1])
 
 
 @dataclass
@@ -274,13 +236,12 @@ def test_invalid_scores_and_repeats_are_left_out_of_the_statistics(matrix: Matri
     assert counted == {influencer["grace"]: [2.0, 3.0], influencer["astro"]: [1.0, 1.5]}
     metrics = pd.read_excel(matrix.out / "PerformanceMetrics_videos.xlsx").set_index("influencer")
     assert sorted(metrics.index) == sorted(counted)
-    for person, values in counted.items():
+    expected = {  # count, mean, std, median, min, max of (2.0, 3.0) and of (1.0, 1.5)
+        "grace": (2, 2.5, 0.707107, 2.5, 2.0, 3.0), "astro": (2, 1.25, 0.353553, 1.25, 1.0, 1.5)}
+    for who, stats in expected.items():
+        person = influencer[who]
         got = metrics.loc[person]
-        assert got["video_count"] == len(values)
-        assert got["mean_performance"] == pytest.approx(np.mean(values))
-        assert got["std_performance"] == pytest.approx(np.std(values, ddof=1))
-        assert got["median_performance"] == pytest.approx(np.median(values))
-        assert (got["min_performance"], got["max_performance"]) == (min(values), max(values))
+        assert tuple(got[s] for s in STATS) == pytest.approx(stats, abs=1e-6)
         theirs = videos[videos["influencer"] == person]
         assert got["face_count"] == theirs["influencer_faces"].sum()  # every row of theirs adds faces,
         assert got["face_count"] > theirs.loc[theirs["counted"], "influencer_faces"].sum()  # counted or not

@@ -16,11 +16,11 @@ from influencer_kit.errors import DecodeError
 from influencer_kit.faces.analyse import AnalysisRules, analyse_video, downscale
 from influencer_kit.faces.frames import VideoReader, spread
 from influencer_kit.faces.shots import SCAN_FROM_SECONDS, look, sample_plan, shot_starts, spread_over_shots
-from influencer_kit.inputs.demo import astronaut, grace_hopper
-from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, write_video
 from influencer_kit.people.videos_table import undecodable
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.testing import build_default
+from influencer_kit_samples.photos import astronaut, grace_hopper
+from influencer_kit_samples.videos import blank_clip, face_clip, write_video
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg", reason="writes the test videos: pip install imageio-ffmpeg")
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -131,7 +131,7 @@ def test_a_variable_frame_rate_video_gives_every_planned_frame_at_its_time(tmp_p
 
 
 def test_frames_go_one_to_each_shot_then_to_the_longest_per_frame_taken():
-    assert spread_over_shots([0], [], 400, 8) == spread(400, 8)  # no cut seen, no looks: evenly spread
+    assert spread_over_shots([0], [], 400, 8) == [25, 75, 125, 175, 225, 275, 325, 375]  # no cut, no looks: even
     starts = [0, 100, 120, 300]  # shots of 100, 20, 180 and 100 frames
     assert spread_over_shots(starts, [], 400, 4) == [50, 110, 210, 350]  # one each, in its middle
     assert spread_over_shots(starts, [], 400, 3) == [50, 210, 350]  # more shots than frames: the longest

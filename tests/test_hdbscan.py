@@ -8,9 +8,9 @@ import pytest
 from conftest import run_cli
 from sklearn.neighbors import NearestNeighbors
 
-from influencer_kit.inputs.demo import astronaut, grace_hopper
-from influencer_kit.inputs.synthetic_videos import face_clip, write_video
 from influencer_kit_plugins.hdbscan import HDBSCANClusterer, HDBSCANConfig, core_distances
+from influencer_kit_samples.photos import astronaut, grace_hopper
+from influencer_kit_samples.videos import face_clip, write_video
 
 
 def test_tied_faces_through_the_cli(tmp_path):

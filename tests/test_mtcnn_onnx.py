@@ -20,10 +20,10 @@ from matplotlib import cbook
 from influencer_kit.errors import ConfigError
 from influencer_kit.faces.analyse import downscale
 from influencer_kit.faces.frames import VideoReader, spread
-from influencer_kit.inputs.synthetic_videos import load_rgb
 from influencer_kit.model import Face
 from influencer_kit.plugin import manager
 from influencer_kit_plugins.mtcnn import MTCNNConfig, MTCNNDetector
+from influencer_kit_samples.videos import load_rgb
 
 BOX_PX = 2
 LANDMARK_PX = 2
@@ -113,7 +113,7 @@ def test_the_default_detector_runs_on_onnxruntime_and_never_imports_tensorflow(t
     code = (
         "import sys\n"
         "from influencer_kit.plugin import manager\n"
-        "from influencer_kit.inputs.demo import grace_hopper\n"
+        "from influencer_kit_samples.photos import grace_hopper\n"
         "faces = manager.build('detector', {'name': 'mtcnn'}).fit().detect([grace_hopper()])\n"
         "print(len(faces[0]), 'tensorflow' in sys.modules, 'mtcnn' in sys.modules)\n"
     )

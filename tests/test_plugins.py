@@ -42,8 +42,9 @@ def test_every_plugin_module_has_an_entry_point_and_back():
 
 def test_builtins_import_the_core_only_through_the_plugin_api():
     """A built-in plugin is written as an outsider would write one: `influencer_kit.plugin` and its
-    own package. The one exception is agglomerative, which runs the core's average linkage."""
-    allowed = {"influencer_kit.plugin", "influencer_kit.people.linkage"}
+    own package. The exceptions are the built-in clusterers, which run the core's average linkage
+    and neighbour search (exact, or approximate above `exact_max` points)."""
+    allowed = {"influencer_kit.plugin", "influencer_kit.people.linkage", "influencer_kit.people.neighbours"}
     used = {}
     for path in (ROOT / "plugins").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
@@ -54,6 +55,7 @@ def test_builtins_import_the_core_only_through_the_plugin_api():
                     used.setdefault(name, set()).add(path.stem)
     assert set(used) <= allowed, used
     assert used["influencer_kit.people.linkage"] == {"agglomerative"}
+    assert used["influencer_kit.people.neighbours"] == {"agglomerative", "dbscan"}
 
 
 def test_builtins_are_found_through_entry_points():
@@ -171,7 +173,7 @@ def test_unknown_option_fails_before_any_work(tmp_path):
     misspelt = run_cli(["cluster.epz=0.4", f"output.dir={tmp_path / 'out'}"], cwd=tmp_path)
     assert misspelt.returncode == 2
     assert misspelt.stderr.splitlines() == [
-        "error: cluster.epz: no such setting; cluster's settings are name, eps, linkage, metric"]
+        "error: cluster.epz: no such setting; cluster's settings are name, eps, linkage, metric, exact_max"]
     assert not (tmp_path / "out").exists()
 
 

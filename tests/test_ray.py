@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_config, need_shared_faces, run_python_without
+from conftest import CLI_MAIN, make_config, need_shared_faces, run_python_without
 
 from influencer_kit import pipeline
 from influencer_kit.execution.ray_cluster import INSTALL_HINT
-from influencer_kit.inputs.datasets import build_people_dataset
+from influencer_kit_samples.people import build_people_dataset
 
 TABLES = ["ProcessedVideos_videos", "PerformanceMetrics_videos", "Ranked_Influencers"]
 N_VIDEOS = 8  # plus one with nobody: 9 distinct videos
@@ -135,12 +135,6 @@ def test_a_killed_ray_worker_loses_no_row(videos: Path, local_ray: None, local_r
     assert len(result.videos) == N_VIDEOS + 1 and set(result.videos["status"]) == {"ok", "no_face"}
     assert sorted(result.cache.computed()) == sorted(local_result.cache.computed())  # each video once
     assert_same_tables(result, local_result)
-
-
-CLI_MAIN = """
-from influencer_kit.__main__ import cli
-cli()
-"""
 
 
 def test_without_ray_executor_ray_stops_at_start_saying_how_to_install_it(tmp_path: Path) -> None:

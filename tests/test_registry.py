@@ -20,13 +20,13 @@ from conftest import SHARED, make_config, need_shared_faces, run_cli
 from omegaconf import OmegaConf
 from openpyxl import load_workbook
 
-from influencer_kit.inputs.datasets import build_people_dataset
 from influencer_kit.model import Appearance
 from influencer_kit.plugin import manager
 from influencer_kit.registry.embedders import embedder_key
 from influencer_kit.registry.known import KnownPeople, prepare, registry_path
 from influencer_kit.registry.match import MatchRule, match
 from influencer_kit.registry.store import Registry
+from influencer_kit_samples.people import build_people_dataset
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from conftest import REVIEW_RUN, need_shared_faces, run_cli
 from influencer_kit.registry import corrections
 from influencer_kit.registry.pairs import close_pairs
 from influencer_kit.registry.store import Registry, RegistryError
-from influencer_kit.inputs.synthetic_videos import face_clip, load_rgb, write_video
+from influencer_kit_samples.videos import face_clip, load_rgb, write_video
 
 KEY = "k"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_config
+from conftest import HOSTILE, make_config
 
 from influencer_kit import pipeline
 from influencer_kit.inputs.demo import build_demo
@@ -18,7 +18,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
                   "--window-size=1280,2000"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-HOSTILE = '"><img src=x onerror="document.title=1">'
 
 
 def chromium() -> str:

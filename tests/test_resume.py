@@ -16,9 +16,10 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
-from test_faults import VideoServer, mirrored, serving, small_video
+from support.clips import mirrored, small_video
+from support.routes import VideoServer, serving
 
-from influencer_kit.inputs.demo import astronaut, grace_hopper
+from influencer_kit_samples.photos import astronaut, grace_hopper
 
 pytestmark = pytest.mark.slow
 

@@ -27,9 +27,9 @@ from influencer_kit.acquire.links import (
     sheet_export,
 )
 from influencer_kit.errors import InputError
-from influencer_kit.inputs.demo import grace_hopper
 from influencer_kit.inputs.sheet import read_sheet
-from influencer_kit.inputs.synthetic_videos import face_clip, write_video
+from influencer_kit_samples.photos import grace_hopper
+from influencer_kit_samples.videos import face_clip, write_video
 
 SHEET_ID = "1BxiMVs0XRA5nFMdKvBdBZjgmUUqptlbs74OgvE2upms"
 PRIVATE_SHEET_ID = "1PrivAteShEEt0nly4MeXXXXXXXXXXXXXXXXXXXXXXXX"

@@ -21,11 +21,11 @@ from influencer_kit.faces.analyse import (
     track_filled,
 )
 from influencer_kit.faces.frames import VideoReader, spread
-from influencer_kit.inputs.demo import grace_hopper
-from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, load_rgb, write_video
 from influencer_kit.model import Face
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.testing import build_default
+from influencer_kit_samples.photos import grace_hopper
+from influencer_kit_samples.videos import blank_clip, face_clip, load_rgb, write_video
 
 
 def face(x: int, y: int, w: int = 50, person: int = 0) -> Sighting:

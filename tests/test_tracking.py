@@ -24,8 +24,8 @@ from conftest import need_shared_faces, run_cli
 
 from influencer_kit.experiment.mlflow_run import SHEET_COLUMNS, SHEET_TILE
 from influencer_kit.faces.cache import FaceCache
-from influencer_kit.inputs.datasets import build_people_dataset
 from influencer_kit.outputs.folders import safe_name
+from influencer_kit_samples.people import build_people_dataset
 
 pytestmark = pytest.mark.slow
 

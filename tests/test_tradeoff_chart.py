@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pandas as pd
 import pytest
-from test_report import HOSTILE
+from conftest import HOSTILE
 
 from influencer_kit.outputs.tradeoff_chart import HEIGHT, WIDTH, tradeoff_svg
 from influencer_kit.ranking import ranking

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from influencer_kit.inputs.demo import build_demo
-from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, load_rgb, write_video
+from influencer_kit.inputs.demo import SHIPPED, build_demo
+from influencer_kit_samples.demo import write_demo
+from influencer_kit_samples.videos import blank_clip, face_clip, load_rgb, write_video
 
 SIZE = (120, 160)
 
@@ -109,3 +110,39 @@ def test_build_demo_is_cached(demo_csv: Path) -> None:
     before = [p.stat().st_mtime_ns for p in files]
     assert build_demo(demo_csv.parent) == demo_csv
     assert [p.stat().st_mtime_ns for p in files] == before
+
+
+def test_build_demo_restores_a_changed_file(tmp_path: Path) -> None:
+    csv = build_demo(tmp_path)
+    video = tmp_path / "videos" / "grace_1.mp4"
+    video.write_bytes(b"not a video")
+    assert build_demo(tmp_path) == csv
+    assert video.read_bytes() == (SHIPPED / "videos" / "grace_1.mp4").read_bytes()
+
+
+SHIPPED_SHEET = """Video URL,Performance,Person
+videos/grace_1.mp4,2.5,grace_hopper
+videos/grace_2.mp4,3.1,grace_hopper
+videos/grace_3.mp4,1.8,grace_hopper
+videos/astronaut_1.mp4,1.2,astronaut
+videos/astronaut_2.mp4,0.9,astronaut
+videos/astronaut_3.mp4,1.6,astronaut
+videos/grace_and_astronaut.mp4,4.2,grace_hopper
+videos/no_face.mp4,0.7,
+videos/broken.mp4,2.0,
+videos/missing.mp4,1.4,
+"""
+
+
+def test_the_shipped_demo_set_is_what_the_samples_build(tmp_path: Path) -> None:
+    """The prebuilt set in the package is the one `python -m influencer_kit_samples.demo` writes:
+    the same sheet, the same files, the same 36 frames per video (within encoder rounding)."""
+    csv = write_demo(tmp_path)
+    assert csv.read_text() == SHIPPED_SHEET == (SHIPPED / "demo.csv").read_text()
+    names = sorted(p.name for p in (SHIPPED / "videos").iterdir())
+    assert sorted(p.name for p in (tmp_path / "videos").iterdir()) == names
+    assert (SHIPPED / "videos" / "broken.mp4").read_bytes() == (tmp_path / "videos" / "broken.mp4").read_bytes()
+    for name in (n for n in names if n != "broken.mp4"):
+        shipped, built = _read_frames(SHIPPED / "videos" / name), _read_frames(tmp_path / "videos" / name)
+        assert len(shipped) == len(built) == 36, name
+        assert np.abs(np.stack(shipped).astype(np.int16) - np.stack(built)).mean() < 1.0, name

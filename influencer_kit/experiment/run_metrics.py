@@ -2,6 +2,8 @@
 notes that say why a score is missing."""
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 from omegaconf import DictConfig
 
@@ -19,7 +21,7 @@ def run_metrics(result, cfg: DictConfig) -> tuple[dict[str, float], dict[str, st
     videos = result.videos
     counts = videos["status"].value_counts()
     people = [a.person for a in result.appearances]
-    per_person = {p: people.count(p) for p in set(people)}
+    per_person = Counter(people)
     metrics: dict[str, float] = {
         "rows": len(videos),
         **{f"rows_{s}": int(counts.get(s, 0)) for s in STATUSES},

@@ -31,6 +31,12 @@ from influencer_kit.outputs.tradeoff_chart import FONT, GRID, INK, MUTED, tradeo
 PORTRAIT_PX = 240  # stored size of the representative face (shown at half, sharp on HiDPI screens)
 STRIP_PX = 128  # stored size of the per-video crops
 STRIP_MAX = 12  # crops per card, one per video
+# Past these, the page shows a summary and points to the workbooks, so it stays small at any size
+PAGE = 200  # ranking rows per page; the first page has face thumbnails, later pages (collapsed) do not
+CARDS_MAX = 200  # influencers with a full card (with faces); the rest are listed without faces
+CARD_ROWS = 20  # video rows listed on a card
+EXAMPLES = 5  # example rows shown per kind of failure
+CLOSE_CALLS_MAX = 200  # close-call rows listed
 
 # Counts cards and images that did not load, so that a browser (or a test) can tell a broken page.
 CHECK_SCRIPT = """window.addEventListener("load", function () {
@@ -83,6 +89,8 @@ dl.metrics dd { margin: 0; font-size: 17px; font-variant-numeric: tabular-nums; 
 .strip img { width: 64px; height: 64px; object-fit: cover; border-radius: 6px; display: block; }
 ul.videos { margin: 6px 0 0; padding-left: 18px; font-size: 13px; overflow-wrap: anywhere; }
 details summary { cursor: pointer; font-size: 14px; }
+details.page { margin-top: 8px; }
+#failed h3 { margin: 16px 0 6px; }
 .status { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 13px; color: var(--bad); }
 img.broken { outline: 3px solid var(--bad); }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; }
@@ -165,6 +173,16 @@ class ReportData:
         url_column = result.sheet.url_column
         self.links = video_links(videos, url_column, result.sheet.path.parent)
         self.urls = ["" if _missing(u) else str(u) for u in videos[url_column]]
+        self.performance = videos[result.sheet.performance_column].tolist()
+        self.main_rows: dict[str, list[int]] = defaultdict(list)  # person -> positions of rows they lead
+        self.also_rows: dict[str, list[int]] = defaultdict(list)  # person -> rows they are in, beside another
+        for i, (row, main, everyone) in enumerate(zip(videos["row"], videos["influencer"].fillna(""),
+                                                     videos["influencers"].fillna("").astype(str))):
+            if main:
+                self.main_rows[str(main)].append(i)
+            for person in everyone.split(";"):
+                if person and person != main:
+                    self.also_rows[person].append(int(row))
         self.first_row = videos.loc[videos["video_sha256"] != ""].drop_duplicates("video_sha256") \
             .set_index("video_sha256")["row"].to_dict()
         best: dict[str, dict[str, FaceRecord]] = defaultdict(dict)  # person -> video -> best face
@@ -177,19 +195,20 @@ class ReportData:
         self.crops = {person: sorted((int(self.first_row[video]), face.crop_jpeg) for video, face in by_video.items())
                       for person, by_video in best.items()}  # person -> (first row of the video, crop)
         self.closeness = result.metrics.set_index("influencer")  # face_spread, nearest_influencer, nearest_distance
-        self.carded = set(result.metrics["influencer"])  # people with a card
-        self.portraits = {
-            row.influencer: self._read(row.representative_face)
-            for row in result.metrics.itertuples() if isinstance(row.representative_face, str)
-        }
+        order = list(result.ranked["influencer"]) + list(result.unranked["influencer"])
+        self.carded = set(order[:CARDS_MAX])  # people with a card: the first CARDS_MAX, best first
+        self.faces = dict(zip(result.metrics["influencer"], result.metrics["representative_face"]))
 
-    def _read(self, relative: str) -> bytes | None:
-        path = self.out_dir / relative
-        return path.read_bytes() if relative and path.is_file() else None
+    def portrait(self, person: str) -> bytes | None:
+        """The person's representative face, read from the output folder."""
+        relative = self.faces.get(person)
+        path = self.out_dir / relative if isinstance(relative, str) and relative else None
+        return path.read_bytes() if path is not None and path.is_file() else None
 
-    def card_link(self, person: str) -> str:
-        """The person's id, linking to their card where they have one."""
-        return f'<a href="#card-{esc(person)}">{esc(person)}</a>' if person in self.carded else esc(person)
+    def card_link(self, person: str, text: str | None = None) -> str:
+        """`text` (default: the person's id), linking to the person's card where they have one."""
+        text = person if text is None else text
+        return f'<a href="#card-{esc(person)}">{esc(text)}</a>' if person in self.carded else esc(text)
 
     def strip(self, person: str) -> list[tuple[int, bytes]]:
         """One crop per video the person is in, in row order, at most `STRIP_MAX`."""
@@ -197,13 +216,11 @@ class ReportData:
 
     def rows_of(self, person: str) -> pd.DataFrame:
         """Rows whose main person is `person`."""
-        return self.result.videos.loc[self.result.videos["influencer"] == person]
+        return self.result.videos.iloc[self.main_rows.get(person, [])]
 
     def also_in(self, person: str) -> list[int]:
         """Rows where `person` is seen but someone else is the main person."""
-        videos = self.result.videos
-        seen = videos["influencers"].fillna("").astype(str).str.split(";").map(lambda people: person in people)
-        return [int(r) for r in videos.loc[seen & (videos["influencer"] != person), "row"]]
+        return self.also_rows.get(person, [])
 
 
 def write_report(result: Result, out_dir: Path, cfg: Any = None) -> Path:
@@ -222,8 +239,9 @@ def render(result: Result, out_dir: Path, cfg: Any = None) -> str:
     policy = (f"default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
               f"script-src 'sha256-{script_hash}'")
     method = ranking.describe_method(ranking_cfg, result.metrics) if len(result.ranked) else ""
-    cards = [card(data, row, rank=int(row.rank)) for row in _with_metrics(result.ranked, result.metrics)]
-    cards += [card(data, row, rank=None) for row in result.unranked.itertuples(index=False)]
+    people = [(row, int(row.rank)) for row in _with_metrics(result.ranked, result.metrics)]
+    people += [(row, None) for row in result.unranked.itertuples(index=False)]
+    cards = [card(data, row, rank) for row, rank in people[:CARDS_MAX]]
     body = "\n".join([
         header(result),
         '<nav><a href="#ranking">Ranking</a><a href="#tradeoff">Mean vs spread</a>'
@@ -237,8 +255,9 @@ def render(result: Result, out_dir: Path, cfg: Any = None) -> str:
         '<section id="tradeoff" class="plot"><h2>Mean performance vs spread</h2>',
         tradeoff_section(result, ranking_cfg),
         "</section>",
-        f'<section id="influencers"><h2>Influencers ({len(cards)})</h2>',
+        f'<section id="influencers"><h2>Influencers ({len(people)})</h2>',
         f'<div class="cards">{"".join(cards)}</div>' if cards else '<p class="muted">No faces were found.</p>',
+        more_influencers(people[CARDS_MAX:]),
         "</section>",
         close_calls_section(data, result.videos),
         failed_section(data, result.videos),
@@ -285,28 +304,36 @@ def _name(row: Any) -> str:
 
 
 def ranking_table(data: ReportData, ranked: pd.DataFrame, unranked: pd.DataFrame, ci_level: float) -> str:
+    """The ranking, `PAGE` rows at a time: the first page open with a face per row, the others
+    collapsed (`<details>`) and without faces, so the page stays small with many influencers."""
     if ranked.empty:
         return '<p class="muted">Nobody is ranked.</p>'
     head = ('<tr><th class="num">Rank</th><th>Face</th><th>Influencer</th><th class="num">Score</th>'
             '<th class="num">Mean</th><th class="num">Std</th><th class="num">Videos</th>'
             f'<th class="num">{ci_level:.0%} interval of the mean</th></tr>')
     rows = []
-    for row in ranked.itertuples(index=False):
+    for k, row in enumerate(ranked.itertuples(index=False)):
         person = str(row.influencer)
         label = f"{person} ({_name(row)})" if _name(row) else person
+        face = img(data.portrait(person), person, size=80) if k < PAGE else ""
         rows.append(
-            f'<tr><td class="num">{int(row.rank)}</td>'
-            f'<td class="face">{img(data.portraits.get(person), person, size=80)}</td>'
-            f'<td><a href="#card-{esc(person)}">{esc(label)}</a></td>'
+            f'<tr><td class="num">{int(row.rank)}</td><td class="face">{face}</td>'
+            f'<td>{data.card_link(person, label)}</td>'
             f'<td class="num"><b>{number(row.score)}</b></td><td class="num">{number(row.mean_performance)}</td>'
             f'<td class="num">{number(row.std_performance)}</td><td class="num">{int(row.video_count)}</td>'
             f'<td class="num">{number(row.ci_low)} – {number(row.ci_high)}</td></tr>'
         )
+    pages = [rows[start:start + PAGE] for start in range(0, len(rows), PAGE)]
+    html_pages = [f"<table>{head}{''.join(pages[0])}</table>"]
+    for number_of, page in enumerate(pages[1:], start=1):
+        first = number_of * PAGE + 1
+        html_pages.append(f'<details class="page"><summary>Ranks {first}–{first + len(page) - 1}</summary>'
+                          f"<table>{head}{''.join(page)}</table></details>")
     note = ""
     if len(unranked):
         note = (f'<p class="note">{len(unranked)} influencer(s) not ranked (too few videos with a valid '
-                f'performance); their cards are at the end.</p>')
-    return f"<table>{head}{''.join(rows)}</table>{note}"
+                f'performance); they are listed after the ranked ones below.</p>')
+    return "".join(html_pages) + note
 
 
 def card(data: ReportData, row: Any, rank: int | None) -> str:
@@ -325,23 +352,28 @@ def card(data: ReportData, row: Any, rank: int | None) -> str:
         for r, crop in data.strip(person)
     )
     items = []
-    for v in data.rows_of(person).itertuples(index=False):
+    rows = data.rows_of(person)
+    for v in rows.head(CARD_ROWS).itertuples(index=False):
         i = int(v.row) - 1
         notes = [] if v.counted else ["not counted: " + (f"same video as row {v.duplicate_of}"
                                                          if not _missing(v.duplicate_of) and v.duplicate_of != ""
                                                          else str(v.status))]
         if v.close_call:
             notes.append(f"close call: {v.close_call_reason}")
-        perf = esc(data.result.videos.iloc[i][data.result.sheet.performance_column])
+        perf = esc(data.performance[i])
         items.append(f"<li>row {int(v.row)} · performance {perf} · "
                      f"{link(data.links[i], shorten(data.urls[i]))}"
                      + (f' <span class="muted">({esc("; ".join(notes))})</span>' if notes else "") + "</li>")
+    if len(rows) > CARD_ROWS:
+        items.append(f'<li class="muted">and {len(rows) - CARD_ROWS} more row(s): filter ProcessedVideos_videos.xlsx '
+                     f'by influencer {esc(person)}</li>')
     also = data.also_in(person)
     if also:
-        items.append(f'<li class="muted">also seen, beside someone else, in row(s) {", ".join(map(str, also))}</li>')
-    videos = (f"<details open><summary>{len(data.rows_of(person))} video row(s) where {esc(person)} is the "
+        shown = ", ".join(map(str, also[:CARD_ROWS])) + (f" and {len(also) - CARD_ROWS} more" if len(also) > CARD_ROWS else "")
+        items.append(f'<li class="muted">also seen, beside someone else, in row(s) {shown}</li>')
+    videos = (f"<details open><summary>{len(rows)} video row(s) where {esc(person)} is the "
               f"main person</summary><ul class=\"videos\">{''.join(items)}</ul></details>") if items else ""
-    portrait = img(data.portraits.get(person), f"{person}, representative face", "portrait", PORTRAIT_PX)
+    portrait = img(data.portrait(person), f"{person}, representative face", "portrait", PORTRAIT_PX)
     return (
         f'<article class="card" id="card-{esc(person)}" data-influencer="{esc(person)}">'
         f'<div class="card-head">{portrait}'
@@ -364,22 +396,45 @@ def closeness_note(data: ReportData, person: str) -> str:
     return f'<p class="note">{text}</p>'
 
 
+def more_influencers(people: list[tuple[Any, int | None]]) -> str:
+    """The influencers past `CARDS_MAX`, without faces: a row each, `PAGE` to a collapsed page."""
+    if not people:
+        return ""
+    head = ('<tr><th class="num">Rank</th><th>Influencer</th><th class="num">Videos</th><th class="num">Mean</th>'
+            '<th class="num">Std</th><th class="num">Faces</th></tr>')
+    rows = [f'<tr><td class="num">{rank or "–"}</td><td>{esc(row.influencer)}'
+            + (f' <span class="name">{esc(_name(row))}</span>' if _name(row) else "")
+            + f'</td><td class="num">{int(row.video_count)}</td><td class="num">{number(row.mean_performance)}</td>'
+            f'<td class="num">{number(row.std_performance)}</td><td class="num">{int(row.face_count)}</td></tr>'
+            for row, rank in people]
+    pages = "".join(
+        f'<details class="page"><summary>Influencers {CARDS_MAX + start + 1}–{CARDS_MAX + start + len(page)}'
+        f"</summary><table>{head}{''.join(page)}</table></details>"
+        for start, page in ((start, rows[start:start + PAGE]) for start in range(0, len(rows), PAGE)))
+    return (f'<p class="note">{len(people)} more influencer(s) without a card here, best first; their faces are '
+            'in face_clusters/ and their numbers in PerformanceMetrics_videos.xlsx.</p>' + pages)
+
+
 def close_calls_section(data: ReportData, videos: pd.DataFrame) -> str:
     flagged = videos.loc[videos["close_call"]]
     title = f'<section id="close-calls"><h2>Close calls ({len(flagged)})</h2>'
     if flagged.empty:
         return title + '<p class="muted">No row\'s influencer was a close call.</p></section>'
     rows = []
-    for v in flagged.itertuples(index=False):
+    for v in flagged.head(CLOSE_CALLS_MAX).itertuples(index=False):
         i = int(v.row) - 1
         rows.append(f'<tr><td class="num">{int(v.row)}</td><td>{data.card_link(str(v.influencer))}</td>'
                     f'<td class="url">{link(data.links[i], shorten(data.urls[i]))}</td>'
                     f'<td>{esc(v.close_call_reason)}</td></tr>')
+    more = ""
+    if len(flagged) > CLOSE_CALLS_MAX:
+        more = (f'<p class="note">The first {CLOSE_CALLS_MAX} of {len(flagged)}; all of them: filter '
+                "ProcessedVideos_videos.xlsx by close_call.</p>")
     return (title + '<p class="note">These rows\' influencer was nearly someone else: another person nearly as '
             "present in the video, or the face about as near another person as its own. Distances are mean "
             "distances between faces, as the clustering measures them; look at these rows first.</p>"
             '<table><tr><th class="num">Row</th><th>Influencer</th><th>Video</th><th>Why</th></tr>'
-            + "".join(rows) + "</table></section>")
+            + "".join(rows) + "</table>" + more + "</section>")
 
 
 def tradeoff_section(result: Result, ranking_cfg: Any) -> str:
@@ -394,16 +449,24 @@ def tradeoff_section(result: Result, ranking_cfg: Any) -> str:
 
 
 def failed_section(data: ReportData, videos: pd.DataFrame) -> str:
+    """The rows that failed, by kind (status), most common first: how many, and the first
+    `EXAMPLES` of each; every one of them is in ProcessedVideos_videos.xlsx."""
     failed = videos.loc[videos["status"] != "ok"]
     title = f'<section id="failed"><h2>Rows that failed ({len(failed)})</h2>'
     if failed.empty:
         return title + '<p class="muted">Every row was analysed.</p></section>'
-    counts = ", ".join(f"{esc(s)}: {n}" for s, n in failed["status"].value_counts().items())
-    rows = []
-    for v in failed.itertuples(index=False):
-        i = int(v.row) - 1
-        rows.append(f'<tr><td class="num">{int(v.row)}</td><td class="status">{esc(v.status)}</td>'
-                    f'<td class="url">{link(data.links[i], shorten(data.urls[i]))}</td><td>{esc(v.error)}</td></tr>')
-    return (title + f'<p class="note">{counts}. Fix the video or the cell and run again; finished rows come '
-            'from the cache.</p><table><tr><th class="num">Row</th><th>Status</th><th>Video</th><th>Why</th></tr>'
-            + "".join(rows) + "</table></section>")
+    kinds = []
+    for status, count in failed["status"].value_counts().items():
+        rows = []
+        for v in failed.loc[failed["status"] == status].head(EXAMPLES).itertuples(index=False):
+            i = int(v.row) - 1
+            rows.append(f'<tr><td class="num">{int(v.row)}</td><td class="status">{esc(v.status)}</td>'
+                        f'<td class="url">{link(data.links[i], shorten(data.urls[i]))}</td><td>{esc(v.error)}</td></tr>')
+        shown = f"all {count}" if count <= EXAMPLES else f"the first {EXAMPLES} of {count}"
+        kinds.append(f'<h3 data-status="{esc(status)}" data-count="{count}">{esc(status)}: {count} row(s)'
+                     f' <span class="muted">({shown})</span></h3>'
+                     '<table><tr><th class="num">Row</th><th>Status</th><th>Video</th><th>Why</th></tr>'
+                     + "".join(rows) + "</table>")
+    return (title + '<p class="note">By kind, most common first, with examples. Every failed row, with why, is in '
+            "ProcessedVideos_videos.xlsx (filter status). Fix the video or the cell and run again; finished "
+            "rows come from the cache.</p>" + "".join(kinds) + "</section>")

@@ -6,24 +6,22 @@ from __future__ import annotations
 
 import io
 import numbers
-import re
-import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.drawing.image import Image as SheetImage
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from influencer_kit.ranking import ranking
 from influencer_kit.atomic import write_atomic
 from influencer_kit.model import Result
 from influencer_kit.outputs.folders import write_face_folders
-from influencer_kit.outputs.report import thumbnail, video_links, write_report
+from influencer_kit.outputs.report import thumbnail, video_links
 
 FORMULA_START = ("=", "+", "-", "@")
 
@@ -44,16 +42,19 @@ DECIMAL_FORMAT = "#,##0.00##"  # two to four decimals
 MAX_WIDTH = 60  # characters
 WIDTH_SAMPLE = 500  # rows read to size a column
 HEADER_FILL = PatternFill("solid", start_color="DCE6F1")
+HEADER_FONT = Font(bold=True)
+HEADER_ALIGNMENT = Alignment(vertical="center")
+LINK_FONT = Font(color="0563C1", underline="single")
 
 
 def xlsx_bytes(table: pd.DataFrame, sheet_name: str, links: dict[str, list[str | None]] | None = None,
                pictures: dict[str, list[bytes | None]] | None = None, notes: dict[str, str] | None = None,
                more_sheets: dict[str, pd.DataFrame] | None = None) -> bytes:
     """The table as an xlsx workbook (see `fill_sheet`): `notes` become comments on its header
-    cells, and `more_sheets` (name -> table) follow it as sheets of their own."""
-    book = Workbook()
-    fill_sheet(book.active, table, sheet_name, links, pictures)
-    add_header_notes(book.active, notes or {})
+    cells, and `more_sheets` (name -> table) follow it as sheets of their own. Written in
+    openpyxl's write-only mode: rows stream out as they come, so time and memory grow linearly."""
+    book = Workbook(write_only=True)
+    fill_sheet(book.create_sheet(), table, sheet_name, links, pictures, notes)
     for name, extra in (more_sheets or {}).items():
         fill_sheet(book.create_sheet(), extra, name)
     buffer = io.BytesIO()
@@ -61,44 +62,65 @@ def xlsx_bytes(table: pd.DataFrame, sheet_name: str, links: dict[str, list[str |
     return buffer.getvalue()
 
 
-def fill_sheet(sheet: Worksheet, table: pd.DataFrame, sheet_name: str,
+def fill_sheet(sheet: WriteOnlyWorksheet, table: pd.DataFrame, sheet_name: str,
                links: dict[str, list[str | None]] | None = None,
-               pictures: dict[str, list[bytes | None]] | None = None) -> None:
-    """Write the table into an empty sheet; formula-like text is stored as text, never as a formula.
-    `links` maps a column to a link target per row; `pictures` a column to an image per row,
-    shown as a thumbnail over its cell."""
+               pictures: dict[str, list[bytes | None]] | None = None, notes: dict[str, str] | None = None) -> None:
+    """Write the table into a new write-only sheet: a bold frozen header with filters (`notes`
+    as comments on it), number formats, widths that fit the content; formula-like text is stored
+    as text, never as a formula. `links` maps a column to a link target per row; `pictures` a
+    column to an image per row, shown as a thumbnail over its cell."""
     sheet.title = sheet_name[:31]
-    sheet.append([str(c) for c in table.columns])
-    for values in table.itertuples(index=False):
-        sheet.append([None if _is_missing(v) else v for v in values])
-        for cell in sheet[sheet.max_row]:
-            if is_formula_like(cell.value):
-                cell.data_type = "s"
-    style_sheet(sheet, table)
-    columns = list(map(str, table.columns))
-    for column, targets in (links or {}).items():
-        add_links(sheet, columns.index(column) + 1, targets)
-    for column, images in (pictures or {}).items():
-        add_pictures(sheet, columns.index(column) + 1, images)
-
-
-def style_sheet(sheet: Worksheet, table: pd.DataFrame) -> None:
-    """Bold frozen header with filters, number formats, and widths that fit the content."""
+    columns = [str(c) for c in table.columns]
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="center")
+    sheet.auto_filter.ref = f"A1:{get_column_letter(max(1, len(columns)))}{len(table) + 1}"
+    cells = table.astype(object).where(table.notna() & (table != ""), None)  # missing and "" as blank cells
+    formats = [_number_format(cells[c].dropna().tolist()) for c in cells.columns]
     for index, column in enumerate(table.columns, start=1):
-        values = [v for v in table[column] if not _is_missing(v)]
-        number_format = _number_format(values)
-        if number_format:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                if _is_number(cell.value):
-                    cell.number_format = number_format
-        longest = max([len(str(column)) + 3] + [len(_shown(v)) for v in values[:WIDTH_SAMPLE]])
-        sheet.column_dimensions[get_column_letter(index)].width = min(longest + 2, MAX_WIDTH)
+        sheet.column_dimensions[get_column_letter(index)].width = _width(str(column), cells[column])
+    targets = [(links or {}).get(c) for c in columns]
+    images = [(pictures or {}).get(c) for c in columns]
+    for index, column_images in enumerate(images, start=1):
+        if column_images is not None:
+            add_pictures(sheet, index, column_images)
+    sheet.append([_header_cell(sheet, c, (notes or {}).get(c)) for c in columns])
+    for row, values in enumerate(cells.itertuples(index=False, name=None)):
+        sheet.append([_cell(sheet, v, formats[k], targets[k] and targets[k][row], images[k] is not None)
+                      for k, v in enumerate(values)])
+
+
+def _header_cell(sheet: WriteOnlyWorksheet, name: str, note: str | None) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, name)
+    cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
+    if note:
+        cell.comment = Comment(note, "influencer-kit", width=360, height=150)
+    return cell
+
+
+def _cell(sheet: WriteOnlyWorksheet, value: object, number_format: str | None, target: str | None,
+          hidden: bool) -> object:
+    """What one data cell holds: the plain value where it needs no style (openpyxl's fast path),
+    else a styled cell (a number format, a link, text kept from being a formula, or hidden text)."""
+    number = number_format is not None and _is_number(value)
+    formula_like = is_formula_like(value)
+    if not (target or hidden or number or formula_like):
+        return value
+    cell = WriteOnlyCell(sheet, value)
+    if formula_like:
+        cell.data_type = "s"
+    if hidden:
+        cell.number_format = ";;;"  # the path stays in the cell, under its thumbnail
+    elif number:
+        cell.number_format = number_format
+    if target:
+        cell.hyperlink = target
+        cell.font = LINK_FONT
+    return cell
+
+
+def _width(name: str, values: pd.Series) -> float:
+    """A column width (in characters) that fits the header and the first `WIDTH_SAMPLE` values."""
+    shown = [len(_shown(v)) for v in values.iloc[:WIDTH_SAMPLE].dropna()]
+    return min(max([len(name) + 3, *shown]) + 2, MAX_WIDTH)
 
 
 def _is_number(value: object) -> bool:
@@ -118,40 +140,15 @@ def _shown(value: object) -> str:
     return f"{value:,.4f}" if isinstance(value, float) else str(value)
 
 
-def add_links(sheet: Worksheet, column: int, targets: list[str | None]) -> None:
-    """Make each cell of `column` (data rows) a link to its target, where it has one."""
-    for row, target in enumerate(targets, start=2):
-        if target:
-            cell = sheet.cell(row=row, column=column)
-            cell.hyperlink = target
-            cell.font = Font(color="0563C1", underline="single")
-
-
-def add_header_notes(sheet: Worksheet, notes: dict[str, str]) -> None:
-    """A comment (shown on hover) on each header cell whose column `notes` explains."""
-    for cell in sheet[1]:
-        if cell.value in notes:
-            cell.comment = Comment(notes[cell.value], "influencer-kit", width=360, height=150)
-
-
-def add_pictures(sheet: Worksheet, column: int, images: list[bytes | None]) -> None:
-    """Anchor a `FACE_PX` thumbnail in each cell of `column` (data rows), hiding the cell's text
-    under it (the text, a path, stays in the cell and its link)."""
+def add_pictures(sheet: WriteOnlyWorksheet, column: int, images: list[bytes | None]) -> None:
+    """Anchor a `FACE_PX` thumbnail in each cell of `column` (data rows) and make its row tall
+    enough; call before the rows are written. The cells' text (a path) stays, hidden under it."""
     letter = get_column_letter(column)
     sheet.column_dimensions[letter].width = FACE_PX / 7 + 2  # about 7 px per character
     for row, image in enumerate(images, start=2):
-        sheet.cell(row=row, column=column).number_format = ";;;"
         if image:
-            picture = SheetImage(io.BytesIO(thumbnail(image, FACE_PX, "PNG")))
-            sheet.add_image(picture, f"{letter}{row}")
+            sheet.add_image(SheetImage(io.BytesIO(thumbnail(image, FACE_PX, "PNG"))), f"{letter}{row}")
             sheet.row_dimensions[row].height = FACE_PX * 0.75 + 4  # points
-
-
-def _is_missing(value: object) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def write_table(table: pd.DataFrame, out: Path, name: str, links: dict[str, list[str | None]] | None = None,
@@ -164,7 +161,8 @@ def write_table(table: pd.DataFrame, out: Path, name: str, links: dict[str, list
 
 
 def write_outputs(result: Result, cfg) -> None:
-    """Everything the contract promises in `output.dir`."""
+    """The tables and face folders the contract promises in `output.dir` (the report is
+    `report.write_report`)."""
     out = result.output_dir
     out.mkdir(parents=True, exist_ok=True)
     write_face_folders(result, out)
@@ -184,7 +182,6 @@ def write_outputs(result: Result, cfg) -> None:
                 links={FACE_COLUMN: [face or None for face in faces]},
                 pictures={FACE_COLUMN: [(out / face).read_bytes() if face else None for face in faces]},
                 notes=notes, more_sheets={"About": about, "Not ranked": result.unranked})
-    write_report(result, out, cfg)
 
 
 def with_face_column(ranked: pd.DataFrame, faces: pd.Series) -> pd.DataFrame:

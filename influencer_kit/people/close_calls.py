@@ -20,14 +20,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.spatial.distance import cdist
 
 from influencer_kit.model import Appearance
 from influencer_kit.people.grouping import main_person
 from influencer_kit.people.linkage import pairwise
+from influencer_kit.people.neighbours import EXACT_MAX, nearest
 from influencer_kit.people.videos_table import people_in_video
 
 NEAR_TIE = 0.8  # a runner-up with at least this share of the main person's detections is nearly tied
 NEAR_MARGIN = 1.1  # a distance within this factor of the one that decides is near
+DENSE_MAX = 3000  # appearances: up to this many, all distances are computed and every person compared
+CANDIDATES = 16  # nearest appearances (and person centres) whose people are compared, above DENSE_MAX
 ROW_COLUMNS = ["close_call", "close_call_reason"]
 PERSON_COLUMNS = ["influencer", "face_spread", "nearest_influencer", "nearest_distance"]
 
@@ -46,41 +50,77 @@ class CloseCalls:
 
 
 class Distances:
-    """Average-linkage distances between the appearances of a run and its people."""
+    """Average-linkage distances between the appearances of a run and its people.
 
-    def __init__(self, appearances: list[Appearance]) -> None:
+    Up to `DENSE_MAX` appearances every distance is computed (an n x n matrix) and every person
+    is compared. Above, only nearby people are: those of each appearance's `CANDIDATES` nearest
+    appearances and of its person's nearest centres (`neighbours.nearest`, approximate above
+    `exact_max`), so time and memory grow about linearly; a person nearer on average but with no
+    appearance among those is not seen."""
+
+    def __init__(self, appearances: list[Appearance], exact_max: int = EXACT_MAX) -> None:
         self.people = list(dict.fromkeys(a.person for a in appearances))
         self.index = {id(a): i for i, a in enumerate(appearances)}  # by identity: appearances hold arrays
-        X = np.stack([a.embedding for a in appearances]).astype(float)
         self.column = {p: k for k, p in enumerate(self.people)}  # person -> their number
-        member = np.zeros((len(self.people), len(appearances)))
-        member[[self.column[a.person] for a in appearances], np.arange(len(appearances))] = 1.0
-        self.sizes = member.sum(axis=1)
-        # mean distance from each appearance to each person's appearances (itself included)
-        self.to_person = pairwise(X) @ member.T / self.sizes
-        self.between = member @ self.to_person / self.sizes[:, None]
-        centres = member @ X / self.sizes[:, None]
-        gaps = np.linalg.norm(X - centres[[self.column[a.person] for a in appearances]], axis=1)
-        self.spread = member @ gaps / self.sizes
+        self.X = np.stack([a.embedding for a in appearances]).astype(float)
+        self.person_of = np.asarray([self.column[a.person] for a in appearances])
+        count = len(self.people)
+        self.sizes = np.bincount(self.person_of, minlength=count).astype(float)
+        self.members = np.split(np.argsort(self.person_of, kind="stable"), np.cumsum(self.sizes.astype(int))[:-1])
+        centres = np.zeros((count, self.X.shape[1]))
+        np.add.at(centres, self.person_of, self.X)
+        centres /= self.sizes[:, None]
+        gaps = np.linalg.norm(self.X - centres[self.person_of], axis=1)
+        self.spread = np.bincount(self.person_of, weights=gaps, minlength=count) / self.sizes
+        self.dense = len(self.X) <= DENSE_MAX
+        if self.dense:
+            member = np.zeros((count, len(self.X)))
+            member[self.person_of, np.arange(len(self.X))] = 1.0
+            self.to_people = pairwise(self.X) @ member.T / self.sizes  # mean distance to each person's appearances
+            self.between_people = member @ self.to_people / self.sizes[:, None]
+        else:
+            self.near = nearest(self.X, self.X, CANDIDATES + 1, exact_max)[1]
+            self.near_centres = nearest(centres, centres, CANDIDATES + 1, exact_max)[1]
+
+    def candidates(self, person: int, rows: np.ndarray) -> np.ndarray:
+        """The other people to compare with `person` (a number) for the appearances `rows`."""
+        if self.dense:
+            found = np.arange(len(self.people))
+        else:
+            near = self.near[rows].ravel()
+            found = np.union1d(self.person_of[near[near >= 0]], self.near_centres[person][self.near_centres[person] >= 0])
+        return found[found != person]
+
+    def to_person(self, i: int, k: int) -> float:
+        """Mean distance from appearance `i` to person `k`'s appearances (itself included)."""
+        if self.dense:
+            return float(self.to_people[i, k])
+        return float(np.linalg.norm(self.X[self.members[k]] - self.X[i], axis=1).mean())
+
+    def between(self, k: int, j: int) -> float:
+        """Mean distance between person `k`'s and person `j`'s appearances."""
+        if self.dense:
+            return float(self.between_people[k, j])
+        return float(cdist(self.X[self.members[k]], self.X[self.members[j]]).mean())
 
     def nearest_person(self, person: str) -> tuple[str, float]:
         """The other person nearest to `person` and their distance; ("", nan) when alone."""
         k = self.column[person]
-        others = [j for j in range(len(self.people)) if j != k]
-        if not others:
+        others = self.candidates(k, self.members[k])
+        if not len(others):
             return "", float("nan")
-        j = min(others, key=lambda j: self.between[k, j])
-        return self.people[j], float(self.between[k, j])
+        distance, j = min((self.between(k, int(j)), int(j)) for j in others)
+        return self.people[j], distance
 
     def from_appearance(self, appearance: Appearance) -> tuple[float | None, list[tuple[float, str]]]:
         """The appearance's mean distance to its own person's other appearances (None when it is
-        their only one), and to every other person, nearest first."""
+        their only one), and to every other person compared, nearest first."""
         i = self.index[id(appearance)]
         k = self.column[appearance.person]
         own = None
         if self.sizes[k] > 1:  # its distance to itself is 0, so leave it out of the mean
-            own = float(self.to_person[i, k] * self.sizes[k] / (self.sizes[k] - 1))
-        others = sorted((float(self.to_person[i, j]), p) for j, p in enumerate(self.people) if j != k)
+            own = self.to_person(i, k) * self.sizes[k] / (self.sizes[k] - 1)
+        others = sorted((self.to_person(i, int(j)), self.people[j]) for j in self.candidates(k, np.asarray([i])))
         return own, others
 
 
@@ -94,10 +134,11 @@ def assess(videos: pd.DataFrame, appearances: list[Appearance], same_person: flo
     by_video: dict[str, list[Appearance]] = defaultdict(list)
     for a in appearances:
         by_video[a.video].append(a)
-    reasons = [
-        close_call_reason(by_video[sha], person, distances, same_person) if person else ""
-        for sha, person in zip(videos["video_sha256"], videos["influencer"].fillna(""))
-    ]
+    decided: dict[tuple[str, str], str] = {}  # (video, influencer) -> reason: rows repeating a video share it
+    for key in dict.fromkeys(zip(videos["video_sha256"], videos["influencer"].fillna(""))):
+        if key[1]:
+            decided[key] = close_call_reason(by_video[key[0]], key[1], distances, same_person)
+    reasons = [decided.get(key, "") for key in zip(videos["video_sha256"], videos["influencer"].fillna(""))]
     rows = pd.DataFrame({"close_call": [bool(r) for r in reasons], "close_call_reason": reasons}, index=videos.index)
     return CloseCalls(rows, person_table(distances))
 

@@ -14,24 +14,20 @@ from __future__ import annotations
 
 import numpy as np
 
+from influencer_kit.people.neighbours import EXACT_MAX, radius_graph
 
-DENSE_UP_TO = 1024  # rows up to which `components` compares every pair directly
 
-
-def components(X: np.ndarray, threshold: float, start: np.ndarray) -> np.ndarray:
+def components(X: np.ndarray, threshold: float, start: np.ndarray, exact_max: int = EXACT_MAX) -> np.ndarray:
     """A component number per row: rows closer than `threshold` (Euclidean), or in one `start`
-    group, directly or through others, share one."""
-    from scipy.sparse import coo_matrix, csr_matrix
+    group, directly or through others, share one. The rows closer than `threshold` are found
+    exactly up to `exact_max` rows, approximately above (`neighbours.radius_graph`)."""
+    from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
-    from sklearn.neighbors import radius_neighbors_graph
 
     n = len(X)
     if n < 2:
         return np.zeros(n, dtype=int)
-    if n <= DENSE_UP_TO:  # one video's faces: a small matrix, without sklearn's per-call cost (~70 ms)
-        close = csr_matrix(pairwise(X) <= threshold)
-    else:
-        close = radius_neighbors_graph(X, radius=threshold, mode="connectivity", include_self=False)
+    close = radius_graph(X, threshold, exact_max)
     first_of_group = {}
     together = np.asarray([first_of_group.setdefault(g, i) for i, g in enumerate(start)])
     kept = coo_matrix((np.ones(n), (np.arange(n), together)), shape=(n, n))
@@ -87,16 +83,26 @@ def merge_groups(distances: np.ndarray, threshold: float, start: np.ndarray, apa
     return groups
 
 
+def unconstrained_average(X: np.ndarray, threshold: float) -> np.ndarray:
+    """Average-linkage groups of the rows of X cut at `threshold`, when no rows must stay together
+    or apart: SciPy's linkage (nearest-neighbour chain, O(n^2)), the same merges as `merge_groups`."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
+    return fcluster(linkage(pdist(X), method="average"), t=threshold, criterion="distance")
+
+
 def average_linkage(X: np.ndarray, threshold: float, start: np.ndarray | None = None,
-                    apart: np.ndarray | None = None) -> np.ndarray:
+                    apart: np.ndarray | None = None, exact_max: int = EXACT_MAX) -> np.ndarray:
     """Average-linkage clusters of the rows of X cut at `threshold`, numbered 0.. in order of first
     row. `start`: a group number per row for rows that must stay together (default: none);
-    `apart`: pairs of rows (shape (m, 2)) that must end in different clusters."""
+    `apart`: pairs of rows (shape (m, 2)) that must end in different clusters; `exact_max`: above
+    this many rows, the components are found with approximate neighbours."""
     n = len(X)
     start = np.arange(n) if start is None else np.asarray(start)
     apart = np.zeros((0, 2), dtype=int) if apart is None else apart
     labels = np.empty(n, dtype=int)
-    joined = components(X, threshold, start) if np.isfinite(threshold) else np.zeros(n, dtype=int)
+    joined = components(X, threshold, start, exact_max) if np.isfinite(threshold) else np.zeros(n, dtype=int)
     apart_in = pairs_by_group(apart, joined)
     empty = np.zeros((0, 2), dtype=int)
     next_label = 0
@@ -106,8 +112,11 @@ def average_linkage(X: np.ndarray, threshold: float, start: np.ndarray | None = 
             labels[rows] = next_label
             next_label += 1
             continue
-        inside = apart_matrix(rows, apart_in.get(int(joined[rows[0]]), empty))
-        groups = merge_groups(pairwise(X[rows]), threshold, start[rows], inside)
+        pairs = apart_in.get(int(joined[rows[0]]), empty)
+        if not len(pairs) and len(np.unique(start[rows])) == len(rows):  # nothing to keep together or apart
+            groups = unconstrained_average(X[rows], threshold)
+        else:
+            groups = merge_groups(pairwise(X[rows]), threshold, start[rows], apart_matrix(rows, pairs))
         for group in np.unique(groups):
             labels[rows[groups == group]] = next_label
             next_label += 1

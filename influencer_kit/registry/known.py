@@ -25,6 +25,7 @@ from influencer_kit.people.grouping import best_face, cluster_appearances, ident
 from influencer_kit.plugin.components import Clusterer, or_default
 from influencer_kit.registry.corrections import describe
 from influencer_kit.registry.embedders import check_embedder
+from influencer_kit.people.neighbours import EXACT_MAX
 from influencer_kit.registry.match import MatchRule, match
 from influencer_kit.registry.store import Registry
 
@@ -45,6 +46,7 @@ class RegistryConfig:
     match_distance: float | None = None  # an appearance is a known person when this close to one of their
     # reference faces (null: the embedder's same-person distance)...
     margin: float = 0.05  # ...and every other person is at least this much farther; else it is clustered afresh
+    exact_max: int = EXACT_MAX  # above this many appearances and reference faces, the nearest faces are found approximately
     reembed: bool = False  # true: embed the registry's reference faces with this run's embedder (another model)
     in_sweeps: bool = False  # a sweep's (-m) jobs try settings: they neither read nor change the registry
 
@@ -52,6 +54,7 @@ class RegistryConfig:
         require(self.match_distance is None or self.match_distance > 0, "registry.match_distance",
                 "a distance above 0, or null (the embedder's)", self.match_distance)
         require(self.margin >= 0, "registry.margin", "a distance, 0 or more", self.margin)
+        require(self.exact_max >= 0, "registry.exact_max", "a number of faces, 0 or more", self.exact_max)
 
 
 def registry_path(uri: str | None, tracking_uri: str | None, base: Path | None = None) -> Path:
@@ -167,4 +170,5 @@ def prepare(cfg: DictConfig, same_person: float) -> KnownPeople | None:
     with Registry(path) as registry:
         key = check_embedder(registry, OmegaConf.to_container(cfg.embedder, resolve=True), bool(settings.reembed))
         log.info("registry of known people: %s (%d people)", path, len(registry.people()))
-    return KnownPeople(path, key, MatchRule(or_default(settings.match_distance, same_person), float(settings.margin)))
+    rule = MatchRule(or_default(settings.match_distance, same_person), float(settings.margin), int(settings.exact_max))
+    return KnownPeople(path, key, rule)

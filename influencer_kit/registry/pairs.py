@@ -7,8 +7,23 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from influencer_kit.registry.match import person_distances
 from influencer_kit.registry.store import Registry
+
+
+CHUNK = 1024  # faces compared with every other face at a time (memory: CHUNK x faces)
+
+
+def person_distances(X: np.ndarray, refs: np.ndarray, owners: list[str]) -> tuple[list[str], np.ndarray]:
+    """The people (in first-seen order of `owners`) and each row of X's distance to each: the
+    distance to that person's nearest reference. Computed `CHUNK` rows at a time."""
+    people = list(dict.fromkeys(owners))
+    column = {p: i for i, p in enumerate(people)}
+    owner_index = np.asarray([column[o] for o in owners])
+    order = np.argsort(owner_index, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(owner_index[order]) != 0])  # each person's first column
+    by_owner = refs[order]
+    return people, np.vstack([np.minimum.reduceat(cdist(X[i:i + CHUNK], by_owner), starts, axis=1)
+                              for i in range(0, len(X), CHUNK)])
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,8 @@ def export_workbook(registry: Registry, path: Path) -> None:
         "frame": [f.frame for f in faces],
         "face": "",
     }, columns=FACES_COLUMNS)
-    book = Workbook()
-    fill_sheet(book.active, people_table, PEOPLE_SHEET,
+    book = Workbook(write_only=True)
+    fill_sheet(book.create_sheet(), people_table, PEOPLE_SHEET,
                pictures={"face": [by_person[p.id][0].jpeg if by_person[p.id] else None for p in people]})
     fill_sheet(book.create_sheet(), faces_table, FACES_SHEET, pictures={"face": [f.jpeg for f in faces]})
     fill_sheet(book.create_sheet(), pd.DataFrame({"how to edit": HELP}), HELP_SHEET)

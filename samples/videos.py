@@ -1,4 +1,4 @@
-"""Build test and demo videos from still photos: moving faces over synthetic backgrounds."""
+"""Videos from still photos (tests, benchmarks, the demo set): moving faces over synthetic backgrounds."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from influencer_kit.atomic import atomic_path
-from influencer_kit.inputs.synthetic_videos import blank_clip, face_clip, load_rgb, write_video
+from influencer_kit_samples.videos import blank_clip, face_clip, load_rgb, write_video
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 

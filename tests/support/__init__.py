@@ -1,0 +1,1 @@
+"""Helpers several test modules share (tests import these, never each other)."""
