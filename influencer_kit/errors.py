@@ -9,6 +9,9 @@ one hierarchy under `InfluencerKitError`, which the CLI prints as one `error: ..
             PluginError        an installed plugin is broken
         InputError             the spreadsheet as a whole cannot be used
             RegistryError      the registry of known people cannot be used as asked
+            RunFolderError     the review app's run folder cannot be used
+        RequestError           the review app cannot act on a request (its page says why)
+        ApplyError             the review app's Apply could not run the run again
         VideoError             one video cannot be used: its row records why, the run goes on
             FetchError         downloading or finding it failed
                 NoVideoFound
@@ -58,6 +61,23 @@ class InputError(InfluencerKitError):
 
 class RegistryError(InputError):
     """The registry cannot be used as asked (an unknown id, a registry built with another embedder)."""
+
+
+class RunFolderError(InputError):
+    """The run folder given to the review app cannot be used (missing, or not a run's output)."""
+
+
+class RequestError(InfluencerKitError):
+    """A review-app request that cannot be acted on; `status` is the HTTP status of the page that
+    says why, `reload` whether reloading the page is the way out (a stale or foreign form)."""
+
+    def __init__(self, message: str, status: int = 400, reload: bool = False) -> None:
+        super().__init__(message)
+        self.status, self.reload = status, reload
+
+
+class ApplyError(InfluencerKitError):
+    """The review app's Apply could not run, or the run it started failed; the message says why."""
 
 
 class VideoError(InfluencerKitError):

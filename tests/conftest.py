@@ -4,15 +4,19 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+import requests
 from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
@@ -186,6 +190,69 @@ def _counting_servers() -> Iterator[Callable[[Server], Server]]:
 
 serve_routes = pytest.fixture(_counting_servers)
 serve_routes_module = pytest.fixture(_counting_servers, scope="module", name="serve_routes_module")
+
+
+
+REVIEW_RUN = ["frames_per_video=4", "executor.workers=1", "output.progress=false", "cluster.eps=0.45"]
+
+
+@pytest.fixture(scope="session")
+def review_run(tmp_path_factory) -> Path:
+    """A tracked run, with its registry, of the 18-video set built from ../shared/faces, cut at
+    cluster.eps=0.45 so one person (alex_lacamoire) comes out as two: influencer_001 and
+    influencer_007. The run folder is `run/` (Hydra's, with `.hydra/`), the registry `registry.db`
+    beside `mlflow.db`; `registry.pristine.db` is a copy of the registry as the run left it."""
+    from influencer_kit_samples.people import build_people_dataset
+
+    work = tmp_path_factory.mktemp("review")
+    sheet = build_people_dataset(need_shared_faces(), work / "data", n_frames=12)
+    done = run_cli([f"data.path={sheet}", f"hydra.run.dir={work / 'run'}", f"cache.dir={work / 'cache'}",
+                    *REVIEW_RUN], cwd=work)
+    assert done.returncode == 0, done.stderr[-3000:]
+    shutil.copy(work / "registry.db", work / "registry.pristine.db")
+    return work
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_review(args: list[str], cwd: Path) -> tuple[subprocess.Popen, str]:
+    """`python -m influencer_kit.review ARGS --port FREE` as a real server; its process and URL."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "influencer_kit.review", *args, "--port", str(port)], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    assert line.startswith("review app: http://"), line + proc.stderr.read()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            requests.get(url + "/static/review.css", timeout=2)
+            return proc, url
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError("the review app did not answer")
+
+
+def _review_servers():
+    """`start(args, cwd)` starts the review app and returns its URL; each is stopped at the end."""
+    started: list[subprocess.Popen] = []
+
+    def start(args: list[str], cwd: Path) -> str:
+        proc, url = start_review(args, cwd)
+        started.append(proc)
+        return url
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+review_server = pytest.fixture(_review_servers)
+review_server_module = pytest.fixture(_review_servers, scope="module", name="review_server_module")
 
 
 def pip_install(project: Path, target: Path) -> Path:

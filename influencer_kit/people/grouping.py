@@ -69,13 +69,16 @@ def seen_together(appearances: list[Appearance]) -> np.ndarray:
                          lambda i, j: bool(appearances[i].frames & appearances[j].frames))
 
 
-def cluster_appearances(appearances: list[Appearance], clusterer: Clusterer) -> np.ndarray:
+def cluster_appearances(appearances: list[Appearance], clusterer: Clusterer,
+                        apart: np.ndarray | None = None) -> np.ndarray:
     """A person label per appearance: the clusterer's, with any cluster holding two appearances
-    seen in one frame split; noise points each become a person of their own."""
+    seen in one frame, or an `apart` pair (indices; people said to be different), split; noise
+    points each become a person of their own."""
     if not appearances:
         return np.zeros(0, dtype=int)
     X = np.stack([a.embedding for a in appearances])
-    labels = split_apart(X, np.asarray(clusterer.fit_predict(X), dtype=int), seen_together(appearances))
+    never = seen_together(appearances) if apart is None else np.vstack([seen_together(appearances), apart])
+    labels = split_apart(X, np.asarray(clusterer.fit_predict(X), dtype=int), never)
     next_label = labels.max(initial=-1) + 1
     for i in np.flatnonzero(labels == -1):
         labels[i] = next_label

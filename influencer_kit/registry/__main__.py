@@ -6,6 +6,8 @@
     split influencer_002 --videos 3fa4c1 9b20e7 [--name "Leo"]   those videos' faces are someone new
     split influencer_002 --faces 12 15 --into influencer_005     those faces are influencer_005's
     ignore influencer_007 [--undo]       not an influencer: never a video's main person
+    different influencer_002 influencer_006   not one person: never merged, by a run or a merge
+    undo 12                              reverse correction #12 (the numbers `history` shows)
     export people.xlsx / import people.xlsx   the same corrections, by editing a workbook
     history                              every correction made, oldest first
 
@@ -44,7 +46,7 @@ def list_people(registry: Registry, args: argparse.Namespace) -> list[str]:
 
 
 def history(registry: Registry, args: argparse.Namespace) -> list[str]:
-    return [f"{datetime.datetime.fromtimestamp(c.time):%Y-%m-%d %H:%M}  {corrections.describe(c.action, c.args)}"
+    return [f"#{c.id} {datetime.datetime.fromtimestamp(c.time):%Y-%m-%d %H:%M}  {corrections.describe(c.action, c.args)}"
             f"  (runs since: {c.applied_runs})" for c in registry.corrections()] or ["no corrections yet"]
 
 
@@ -72,6 +74,8 @@ COMMANDS = {
     "merge": correct(lambda r, a: [corrections.merge(r, a.keep, other) for other in a.others]),
     "split": correct(lambda r, a: [corrections.split(r, a.influencer, a.faces, a.videos, a.into, a.name)]),
     "ignore": correct(lambda r, a: [corrections.ignore(r, a.influencer, not a.undo)]),
+    "different": correct(lambda r, a: [corrections.different(r, a.first, a.second)]),
+    "undo": correct(lambda r, a: [corrections.undo(r, a.correction)]),
     "export": export,
     "import": import_edits,
 }
@@ -103,6 +107,11 @@ def parser() -> argparse.ArgumentParser:
     ignore = commands.add_parser("ignore", help="mark a person as not an influencer")
     ignore.add_argument("influencer")
     ignore.add_argument("--undo", action="store_true", help="make them an influencer again")
+    different = commands.add_parser("different", help="record that two people are not one person")
+    different.add_argument("first")
+    different.add_argument("second")
+    commands.add_parser("undo", help="reverse one correction (its number in history)").add_argument(
+        "correction", type=int)
     for name, text in (("export", "write the registry as a workbook to edit"),
                        ("import", "apply the edits of an exported workbook")):
         commands.add_parser(name, help=text).add_argument("file", type=Path)

@@ -1,4 +1,5 @@
-"""What a person can tell the registry: rename, merge, split, ignore. Each correction is checked,
+"""What a person can tell the registry: rename, merge, split, ignore, "different people", a close
+call confirmed, and undo of any of these. Each correction is checked,
 applied and written to the corrections log, inside the caller's `registry.write()` transaction
 (so a spreadsheet import applies all its corrections or none). Later runs work from the corrected
 registry, so a correction keeps holding without being redone.
@@ -10,6 +11,12 @@ registry, so a correction keeps holding without being redone.
   (`into`). What the person keeps, they keep under their own id.
 - ignore: a person "not an influencer" (crew, a stranger in the background) is still recognised,
   and listed among a video's people, but is never a video's main influencer.
+- different: two people are not one person; no merge joins them (undo this first), and no run
+  clusters their look-alikes together (`known.py`).
+- confirm: a run's close call (a video's influencer) looked at and found right; runs ignore it,
+  the review app stops listing it.
+- undo: reverses one earlier correction, when what it did still stands (a merge whose faces have
+  moved on since is refused, with why); logged like the others.
 """
 from __future__ import annotations
 
@@ -30,11 +37,19 @@ def describe(action: str, args: dict) -> str:
         return f"split {len(args['faces'])} face(s) of {args['person']} into {target}"
     if action == "ignore":
         return f"mark {args['person']} as {'not an influencer' if args['ignored'] else 'an influencer again'}"
+    if action == "different":
+        return f"{args['a']} and {args['b']} are different people"
+    if action == "confirm":
+        return f"confirm {args['person']} as the influencer of video {args['video'][:12]}"
+    if action == "undo":
+        return f"undo #{args['correction']}: {args['what']}"
     raise ValueError(f"unknown correction {action!r}")
 
 
 def _done(registry: Registry, action: str, args: dict) -> str:
-    registry.log_correction(action, args)
+    correction = registry.log_correction(action, args)
+    if action == "different":
+        registry.add_different(args["a"], args["b"], correction)
     return describe(action, args)
 
 
@@ -49,11 +64,17 @@ def merge(registry: Registry, keep: str, other: str) -> str:
     kept, merged = registry.person(keep), registry.person(other)
     if kept.id == merged.id:
         raise RegistryError(f"{keep} and {other} are already one person ({kept.id})")
-    registry.move_faces([f.id for f in registry.faces(merged.id)], kept.id)
+    said = registry.different().get(frozenset((kept.id, merged.id)))
+    if said is not None:
+        raise RegistryError(f"{kept.id} and {merged.id} were marked as different people (correction #{said}); "
+                            f"undo that correction first to merge them")
+    moved = [f.id for f in registry.faces(merged.id)]
+    registry.move_faces(moved, kept.id)
     registry.update_person(merged.id, merged_into=kept.id)
-    if not kept.name and merged.name:
-        registry.update_person(kept.id, name=merged.name)
-    return _done(registry, "merge", {"keep": kept.id, "other": merged.id})
+    took_name = merged.name if not kept.name and merged.name else ""
+    if took_name:
+        registry.update_person(kept.id, name=took_name)
+    return _done(registry, "merge", {"keep": kept.id, "other": merged.id, "faces": moved, "took_name": took_name})
 
 
 def split(registry: Registry, pid: str, faces: Sequence[int] = (), videos: Sequence[str] = (), into: str = "",
@@ -96,3 +117,97 @@ def ignore(registry: Registry, pid: str, ignored: bool = True) -> str:
     person = registry.person(pid)
     registry.update_person(person.id, ignored=int(ignored))
     return _done(registry, "ignore", {"person": person.id, "ignored": ignored})
+
+
+def different(registry: Registry, a: str, b: str) -> str:
+    """`a` and `b` are not one person: never merged, by a run or by a merge (until undone)."""
+    first, second = registry.person(a), registry.person(b)
+    if first.id == second.id:
+        raise RegistryError(f"{a} and {b} are one person ({first.id}) already: split them first")
+    if frozenset((first.id, second.id)) in registry.different():
+        raise RegistryError(f"{first.id} and {second.id} are marked as different people already")
+    return _done(registry, "different", {"a": min(first.id, second.id), "b": max(first.id, second.id)})
+
+
+def confirm(registry: Registry, pid: str, video: str) -> str:
+    """A close call looked at: `pid` is rightly the influencer of `video` (sha256)."""
+    return _done(registry, "confirm", {"person": registry.person(pid).id, "video": video})
+
+
+def undone(registry: Registry) -> set[int]:
+    """The ids of the corrections undone so far."""
+    return {c.args["correction"] for c in registry.corrections() if c.action == "undo"}
+
+
+def confirmed(registry: Registry) -> set[tuple[str, str]]:
+    """(person, video) of every close call confirmed and not undone."""
+    gone = undone(registry)
+    return {(registry.person(c.args["person"]).id, c.args["video"]) for c in registry.corrections()
+            if c.action == "confirm" and c.id not in gone}
+
+
+def undo(registry: Registry, correction: int) -> str:
+    """Reverse correction number `correction`, if what it did still stands; logged as an undo."""
+    found = {c.id: c for c in registry.corrections()}.get(correction)
+    if found is None:
+        raise RegistryError(f"no correction #{correction}; `python -m influencer_kit.registry history` lists them")
+    if found.action == "undo":
+        raise RegistryError(f"#{correction} is an undo itself: make that correction again instead")
+    if correction in undone(registry):
+        raise RegistryError(f"#{correction} ({describe(found.action, found.args)}) is undone already")
+    UNDO[found.action](registry, found.args)
+    return _done(registry, "undo", {"correction": correction, "what": describe(found.action, found.args)})
+
+
+def _still(registry: Registry, pid: str) -> None:
+    """Refuse to undo a correction of a person merged away since."""
+    now = registry.person(pid).id
+    if now != pid:
+        raise RegistryError(f"{pid} was merged into {now} since: undo that merge first")
+
+
+def _undo_rename(registry: Registry, args: dict) -> None:
+    _still(registry, args["person"])
+    if registry.person(args["person"]).name != args["name"]:
+        raise RegistryError(f"{args['person']} was renamed again since: rename them instead")
+    registry.update_person(args["person"], name=args["was"])
+
+
+def _undo_merge(registry: Registry, args: dict) -> None:
+    if "faces" not in args:
+        raise RegistryError("this merge was logged before merges could be undone: split the faces off instead")
+    _still(registry, args["keep"])
+    other = registry.person(args["other"])
+    if other.id != args["keep"]:
+        raise RegistryError(f"{args['other']} is no longer merged into {args['keep']} directly")
+    still_kept = {f.id for f in registry.faces(args["keep"])}
+    registry.move_faces([f for f in args["faces"] if f in still_kept], args["other"])
+    registry.update_person(args["other"], merged_into=None)
+    if args["took_name"] and registry.person(args["keep"]).name == args["took_name"]:
+        registry.update_person(args["keep"], name="")
+
+
+def _undo_split(registry: Registry, args: dict) -> None:
+    _still(registry, args["person"])
+    target = registry.person(args["into"]).id
+    still_there = {f.id for f in registry.faces(target)}
+    registry.move_faces([f for f in args["faces"] if f in still_there], args["person"])
+    if args["new"] and target == args["into"] and not registry.faces(target):
+        registry.update_person(target, merged_into=args["person"])  # the id is never given out again
+
+
+def _undo_ignore(registry: Registry, args: dict) -> None:
+    _still(registry, args["person"])
+    if registry.person(args["person"]).ignored != args["ignored"]:
+        raise RegistryError(f"{args['person']} was marked again since")
+    registry.update_person(args["person"], ignored=int(not args["ignored"]))
+
+
+UNDO = {
+    "rename": _undo_rename,
+    "merge": _undo_merge,
+    "split": _undo_split,
+    "ignore": _undo_ignore,
+    "different": lambda registry, args: registry.remove_different(args["a"], args["b"]),
+    "confirm": lambda registry, args: None,  # nothing was changed but the log: the undo itself is the record
+}

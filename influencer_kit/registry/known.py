@@ -2,6 +2,10 @@
 then, in the people stage, match each appearance against the known people, cluster the rest into
 new people numbered after the highest id, and remember everyone's reference faces (`identify`).
 
+An appearance whose face the registry holds already (a rerun of a video) is that face's person,
+as the corrections left it, without matching. Among the rest, two appearances nearest to people
+said to be different (`corrections.different`) are never clustered into one new person.
+
 The people stage reads, decides and writes in one transaction, so two runs on one registry
 take turns: the second sees the first one's new people and matches them instead of adding them
 again.
@@ -53,14 +57,16 @@ class RegistryConfig:
         require(self.exact_max >= 0, "registry.exact_max", "a number of faces, 0 or more", self.exact_max)
 
 
-def registry_path(uri: str | None, tracking_uri: str | None) -> Path:
+def registry_path(uri: str | None, tracking_uri: str | None, base: Path | None = None) -> Path:
     """Where the registry lives: `registry.uri` (`sqlite:///PATH` or a path), else `registry.db`
-    beside the MLflow SQLite store, else in the current folder."""
+    beside the MLflow SQLite store, else in the current folder. Relative paths are from `base`
+    (default: the current folder)."""
+    base = Path.cwd() if base is None else Path(base)
     if uri:
-        return Path(uri.removeprefix(SQLITE_PREFIX)).expanduser().resolve()
+        return (base / Path(uri.removeprefix(SQLITE_PREFIX)).expanduser()).resolve()
     if tracking_uri and tracking_uri.startswith(SQLITE_PREFIX):
-        return Path(tracking_uri.removeprefix(SQLITE_PREFIX)).expanduser().resolve().parent / FILE_NAME
-    return Path(FILE_NAME).resolve()
+        return (base / Path(tracking_uri.removeprefix(SQLITE_PREFIX)).expanduser()).resolve().parent / FILE_NAME
+    return (base / FILE_NAME).resolve()
 
 
 def in_sweep() -> bool:
@@ -85,27 +91,43 @@ class KnownPeople:
         appearance as a reference face of its person."""
         with Registry(self.path) as registry, registry.write():
             owners, refs = registry.references(self.embedder_key)
+            stored = registry.owners_by_place()
             X = np.stack([a.embedding for a in appearances]) if appearances else np.zeros((0, 0))
             decisions = match(X, refs, owners, self.rule)
             for appearance, decision in zip(appearances, decisions):
-                appearance.person = decision.person
-            new_people = add_new_people(registry, [a for a in appearances if not a.person], clusterer)
+                known = stored.get(place(appearance, faces[appearance.video]))
+                appearance.person = registry.person(known).id if known else decision.person
+            matched = [a.person for a in appearances if a.person]
+            unknown = [(a, d) for a, d in zip(appearances, decisions) if not a.person]
+            new_people = add_new_people(registry, [a for a, _ in unknown], clusterer,
+                                        kept_apart([d.nearest for _, d in unknown], registry.different()))
             for appearance in appearances:
                 remember(registry, appearance, faces[appearance.video], self.embedder_key)
                 person = registry.person(appearance.person)
                 appearance.name, appearance.ignored = person.name, person.ignored
             return RegistrySummary(
-                self.path, matched_people=len({d.person for d in decisions if d.person}), new_people=new_people,
-                matched_appearances=sum(bool(d.person) for d in decisions),
-                ambiguous_appearances=sum(d.ambiguous for d in decisions),
+                self.path, matched_people=len(set(matched)), new_people=new_people,
+                matched_appearances=len(matched),
+                ambiguous_appearances=sum(d.ambiguous for _, d in unknown),
                 corrections_new=[describe(c.action, c.args) for c in registry.count_run()],
                 corrections_total=len(registry.corrections()))
 
 
-def add_new_people(registry: Registry, unknown: list[Appearance], clusterer: Clusterer) -> int:
-    """Cluster the appearances nobody known matched, and give each cluster the next free id, in
-    order of first appearance; how many people were added."""
-    labels = cluster_appearances(unknown, clusterer)
+def kept_apart(nearest: list[str], different: dict[frozenset[str], int]) -> np.ndarray:
+    """Pairs (indices) of appearances whose nearest known people were said to be different."""
+    by_person: dict[str, list[int]] = {}
+    for i, person in enumerate(nearest):
+        by_person.setdefault(person, []).append(i)
+    pairs = [(i, j) for pair in different if pair <= by_person.keys()
+             for i in by_person[min(pair)] for j in by_person[max(pair)]]
+    return np.asarray(pairs, dtype=int).reshape(-1, 2)
+
+
+def add_new_people(registry: Registry, unknown: list[Appearance], clusterer: Clusterer,
+                   apart: np.ndarray | None = None) -> int:
+    """Cluster the appearances nobody known matched (never joining an `apart` pair), and give each
+    cluster the next free id, in order of first appearance; how many people were added."""
+    labels = cluster_appearances(unknown, clusterer, apart)
     first = registry.next_number()
     identify(unknown, labels, first=first)
     count = len(set(labels.tolist()))
@@ -122,6 +144,12 @@ def remember(registry: Registry, appearance: Appearance, video: VideoFaces, embe
     face_id = registry.add_face(appearance.person, appearance.video, face.frame_index, face.box,
                                 box_in_crop(face.box), video.crop_jpeg(best))
     registry.add_embedding(face_id, embedder_key, appearance.embedding)
+
+
+def place(appearance: Appearance, video: VideoFaces) -> tuple[str, int, tuple[int, ...]]:
+    """Where an appearance's reference face was seen, (video, frame, box): a stored face's key."""
+    face = video.faces[best_face(appearance, video)]
+    return appearance.video, face.frame_index, tuple(int(v) for v in face.box)
 
 
 def box_in_crop(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:

@@ -38,6 +38,7 @@ class Match:
     distance: float  # to the nearest person (inf when nobody is known)
     runner_up: float  # to the nearest other person (inf when there is none)
     ambiguous: bool  # close enough to someone, but not `margin` closer than to the next person
+    nearest: str = ""  # the nearest known person within `match_distance`, matched or not ("" for none)
 
 
 CANDIDATES = 32  # nearest reference faces looked at per appearance
@@ -72,7 +73,7 @@ def match(X: np.ndarray, refs: np.ndarray, owners: list[str], rule: MatchRule) -
     second[unsure] = runner_up(X[unsure], refs, owner, best_owner[unsure])
     near = best <= rule.match_distance
     clear = second - best >= rule.margin
-    return [Match(people[o] if n and c else "", float(b), float(r), bool(n and not c))
+    return [Match(people[o] if n and c else "", float(b), float(r), bool(n and not c), people[o] if n else "")
             for o, b, r, n, c in zip(best_owner, best, second, near, clear)]
 
 

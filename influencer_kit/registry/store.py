@@ -10,8 +10,11 @@ Tables:
   inside that crop (enough to embed the crop again with another embedder).
 - `embeddings`: a face's embedding per embedder config (`embedder_key`); embeddings of different
   models or settings are never compared. `embedders` keeps each key's config, for messages.
-- `corrections`: the log of every rename, merge, split and ignore, with `applied_runs`, the
-  number of runs that have worked with the correction in effect.
+- `corrections`: the log of every rename, merge, split, ignore, "different people", close-call
+  confirmation and undo, with `applied_runs`, the number of runs that have worked with the
+  correction in effect.
+- `different_people`: pairs of people a reviewer said are not one person (`a` < `b`, the ids at the
+  time, followed through later merges), with the correction that said so; runs never merge them.
 
 The file runs in WAL mode (readers never wait for a writer) and every change happens inside a
 `BEGIN IMMEDIATE` transaction, so two writers queue (for up to `BUSY_TIMEOUT_S`) instead of
@@ -65,6 +68,11 @@ SCHEMA = [
         action TEXT NOT NULL,
         args TEXT NOT NULL,
         applied_runs INTEGER NOT NULL DEFAULT 0)""",
+    """CREATE TABLE IF NOT EXISTS different_people (
+        a TEXT NOT NULL REFERENCES people(id),
+        b TEXT NOT NULL REFERENCES people(id),
+        correction INTEGER NOT NULL REFERENCES corrections(id),
+        PRIMARY KEY (a, b))""",
 ]
 
 
@@ -202,6 +210,16 @@ class Registry:
     def face_owner(self, face: int) -> str:
         return self.db.execute("SELECT person FROM faces WHERE id = ?", (face,)).fetchone()[0]
 
+    def face(self, face: int) -> ReferenceFace | None:
+        """One reference face by its id, or None."""
+        row = self.db.execute(f"SELECT {FACE_COLUMNS} FROM faces WHERE id = ?", (face,)).fetchone()
+        return _face(row) if row else None
+
+    def owners_by_place(self) -> dict[tuple[str, int, Box], str]:
+        """Who each stored face is, by where it was seen: (video, frame, box) -> person id."""
+        rows = self.db.execute("SELECT video, frame, box, person FROM faces")
+        return {(video, frame, _box(box)): person for video, frame, box, person in rows}
+
     def move_faces(self, face_ids: list[int], person: str) -> None:
         self.db.executemany("UPDATE faces SET person = ? WHERE id = ?", [(person, f) for f in face_ids])
 
@@ -217,6 +235,12 @@ class Registry:
         if not rows:
             return [], np.zeros((0, 0), dtype=np.float32)
         return [r[0] for r in rows], np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+
+    def reference_ids(self, embedder_key: str) -> list[int]:
+        """The face id of each embedding `references` returns, in its order."""
+        rows = self.db.execute("SELECT f.id FROM faces f JOIN embeddings e ON e.face = f.id "
+                               "WHERE e.embedder_key = ? ORDER BY f.id", (embedder_key,))
+        return [r[0] for r in rows]
 
     def faces_without(self, embedder_key: str) -> list[ReferenceFace]:
         """Reference faces that have no embedding from that embedder yet."""
@@ -238,9 +262,29 @@ class Registry:
                         (embedder_key, json.dumps(config, sort_keys=True)))
 
     # the corrections log
-    def log_correction(self, action: str, args: dict) -> None:
-        self.db.execute("INSERT INTO corrections (time, action, args) VALUES (?, ?, ?)",
-                        (time.time(), action, json.dumps(args)))
+    def log_correction(self, action: str, args: dict) -> int:
+        """Log a correction; its id."""
+        cursor = self.db.execute("INSERT INTO corrections (time, action, args) VALUES (?, ?, ?)",
+                                 (time.time(), action, json.dumps(args)))
+        return int(cursor.lastrowid)
+
+    def last_correction(self) -> int:
+        """The id of the newest correction (0 with none): it changes with every correction."""
+        return int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM corrections").fetchone()[0])
+
+    # people a reviewer said are different
+    def add_different(self, a: str, b: str, correction: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO different_people (a, b, correction) VALUES (?, ?, ?)",
+                        (*sorted((a, b)), correction))
+
+    def remove_different(self, a: str, b: str) -> None:
+        self.db.execute("DELETE FROM different_people WHERE a = ? AND b = ?", tuple(sorted((a, b))))
+
+    def different(self) -> dict[frozenset[str], int]:
+        """Pairs of people said to be different, as they stand now (ids followed through merges),
+        each with the correction that said so."""
+        rows = self.db.execute("SELECT a, b, correction FROM different_people").fetchall()
+        return {frozenset((self.person(a).id, self.person(b).id)): correction for a, b, correction in rows}
 
     def corrections(self) -> list[Correction]:
         rows = self.db.execute("SELECT id, time, action, args, applied_runs FROM corrections ORDER BY id")

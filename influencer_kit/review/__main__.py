@@ -1,0 +1,67 @@
+"""`python -m influencer_kit.review [--registry PATH] [--run OUTPUT_DIR] [--host 127.0.0.1] [--port 8765]`:
+a local web app to look at every known person and correct the registry, beside one run's ranking.
+
+Defaults: the newest run under ./outputs, the registry that run used (else registry.db here),
+127.0.0.1 only. It prints its URL and opens nothing else; Ctrl-C stops it.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from influencer_kit.registry.known import FILE_NAME
+from influencer_kit.registry.store import Registry
+from influencer_kit.review.app import Review, create_app, embedder_for
+from influencer_kit.review.forms import new_token
+from influencer_kit.review.run_folder import RunFolder, newest_run
+from influencer_kit.errors import EXIT_STATUS, InputError
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def parser() -> argparse.ArgumentParser:
+    parse = argparse.ArgumentParser(prog="python -m influencer_kit.review", description=__doc__.splitlines()[1],
+                                    epilog="\n".join(__doc__.splitlines()[3:]),
+                                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    parse.add_argument("--registry", type=Path, default=None,
+                       help=f"the registry file (default: the run's registry, else {FILE_NAME} here)")
+    parse.add_argument("--run", type=Path, default=None, help="a run's output folder (default: the newest under outputs/)")
+    parse.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    parse.add_argument("--port", type=int, default=8765)
+    return parse
+
+
+def review_of(args: argparse.Namespace) -> Review:
+    """What the app works on, checked; raises `InputError` with a one-line reason."""
+    given = args.run or newest_run(Path("outputs"))
+    run = RunFolder.open(given) if given is not None else None
+    registry = (args.registry or (run.registry() if run else None) or Path(FILE_NAME)).expanduser().resolve()
+    if not registry.is_file():
+        raise InputError(f"no registry at {registry}: a run creates it (registry.uri=), or pass --registry PATH")
+    with Registry(registry) as opened:
+        key, same_person = embedder_for(opened, run)
+    return Review(registry, run, key, same_person, new_token())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        review = review_of(args)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_STATUS
+    import uvicorn
+
+    if args.host not in LOCAL_HOSTS:
+        print(f"warning: listening on {args.host}: anyone who can reach this machine on port {args.port} "
+              f"can see and edit the registry", file=sys.stderr)
+    run = f", run {review.run.path}" if review.run else ", no run (start with --run OUTPUT_DIR to see a ranking)"
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"review app: http://{host}:{args.port}/  (registry {review.registry}{run}); Ctrl-C stops it", flush=True)
+    uvicorn.run(create_app(review), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
