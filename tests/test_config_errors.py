@@ -51,7 +51,7 @@ CASES = {  # overrides -> the one line on stderr
     "output.progress=loud": "error: output.progress: true or false, got 'loud'",
     "cache.dirr=/tmp": "error: cache.dirr: no such setting; cache's settings are dir",
     # components (plugins' configs)
-    "cluster.epz=0.4": "error: cluster.epz: no such setting; cluster's settings are name, eps, linkage, metric",
+    "cluster.epz=0.4": "error: cluster.epz: no such setting; cluster's settings are name, eps, linkage, metric, exact_max",
     "detector.min_confidence=abc": "error: detector.min_confidence: a number, got 'abc'",
     "detector.min_confidence=1.5": "error: detector.min_confidence: a number from 0 to 1, got 1.5",
     "cluster.name=???": "error: cluster.name: not set; give text",
