@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from influencer_kit.errors import MissingWeightsError
 from influencer_kit.faces.analyse import detect
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.testing import build_default
@@ -48,7 +49,7 @@ def test_retinaface_without_weights_names_the_missing_file_and_folder(tmp_path, 
         pytest.skip("retinaface weights are present here; nothing is missing")
     try:
         build_default(component).fit()
-    except RuntimeError as err:
+    except MissingWeightsError as err:
         message = str(err)
     else:
         pytest.skip("retinaface downloaded its weights: this machine is online")
