@@ -201,7 +201,8 @@ def review_run(tmp_path_factory) -> Path:
     """A tracked run, with its registry, of the 18-video set built from ../shared/faces, cut at
     cluster.eps=0.45 so one person (alex_lacamoire) comes out as two: influencer_001 and
     influencer_007. The run folder is `run/` (Hydra's, with `.hydra/`), the registry `registry.db`
-    beside `mlflow.db`; `registry.pristine.db` is a copy of the registry as the run left it."""
+    beside `mlflow.db`; `registry.pristine.db` and `run.pristine/` are copies of the registry and the
+    run folder as the run left them (the browser test's Apply changes the originals)."""
     from influencer_kit_samples.people import build_people_dataset
 
     work = tmp_path_factory.mktemp("review")
@@ -210,6 +211,7 @@ def review_run(tmp_path_factory) -> Path:
                     *REVIEW_RUN], cwd=work)
     assert done.returncode == 0, done.stderr[-3000:]
     shutil.copy(work / "registry.db", work / "registry.pristine.db")
+    shutil.copytree(work / "run", work / "run.pristine")
     return work
 
 

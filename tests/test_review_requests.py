@@ -29,7 +29,7 @@ def copied(review_run, tmp_path) -> Path:
 
 @pytest.fixture
 def app(review_run, copied, review_server) -> str:
-    return review_server(["--run", str(review_run / "run"), "--registry", str(copied)], copied.parent)
+    return review_server(["--run", str(review_run / "run.pristine"), "--registry", str(copied)], copied.parent)
 
 
 def form_of(page: str) -> dict[str, str]:
@@ -193,7 +193,8 @@ def test_close_calls_are_confirmed_or_reassigned(app, copied, review_run):
     page = requests.get(app + "/close-calls").text
     assert re.findall(r'id="call-(\d+)"', page) == ["1", "7", "13", "17"]
     assert "nearly tied with influencer_006 (4 faces each; the larger faces decided)" in page
-    videos = pd.read_csv(review_run / "run" / "ProcessedVideos_videos.csv", keep_default_na=False).set_index("row")
+    videos = pd.read_csv(review_run / "run.pristine" / "ProcessedVideos_videos.csv",
+                         keep_default_na=False).set_index("row")
     confirmed = requests.post(app + "/confirm", data={"person": "influencer_001", "video": videos.loc[1, "video_sha256"],
                                                       "back": "/close-calls", **form_of(page)}, allow_redirects=False)
     assert confirmed.status_code == 303
