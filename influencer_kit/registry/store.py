@@ -128,6 +128,21 @@ PERSON_COLUMNS = "id, number, name, ignored, merged_into, created"
 FACE_COLUMNS = "id, person, video, frame, box, crop_box, jpeg"
 
 
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Write-ahead logging, so readers never wait for a writer. Switching a new file to it needs the
+    file to itself, and SQLite answers "locked" at once (no busy wait) when another process opens
+    it at the same moment: try again until the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Registry:
     """One open registry file; use as a context manager, and `write()` around every change."""
 
@@ -135,7 +150,7 @@ class Registry:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(self.db)
         self.db.execute("PRAGMA foreign_keys=ON")
         with self.write():
             for statement in SCHEMA:
