@@ -208,11 +208,13 @@ def seed_loop(sheet: Path, work: Path) -> dict:
 
 
 def fetch_only(sheet: Path, cache: Path, workers: int) -> None:
+    from influencer_kit.acquire.download import FetchConfig
     from influencer_kit.acquire.fetch import fetch_all
     from influencer_kit.inputs.sheet import read_sheet
 
     table = read_sheet(sheet, None, None, None, None)
-    fetched = fetch_all([(r.row, r.url) for r in table.rows], sheet.parent, cache, {"workers": workers}, progress=False)
+    fetched = fetch_all([(r.row, r.url) for r in table.rows], sheet.parent, cache, FetchConfig(workers=workers),
+                        progress=False)
     bad = [f for f in fetched if f.status != "ok"]
     if bad:
         raise SystemExit(f"{len(bad)} downloads failed: {bad[0].error}")
