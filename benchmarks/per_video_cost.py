@@ -132,7 +132,7 @@ def main() -> None:
                          f"{1000 * floor_total:.0f} |")
     n = len(args.videos)
     floor_mean = sum(sums[f"floor_{k}"] for k in ("decode", "detect", "embed")) / n
-    lines.append(f"| **mean** | | | | " + " | ".join(f"**{1000 * sums[key] / n:.0f}**" for key in columns)
+    lines.append("| **mean** | | | | " + " | ".join(f"**{1000 * sums[key] / n:.0f}**" for key in columns)
                  + " | " + " | ".join(f"{1000 * sums[f'floor_{k}'] / n:.0f}" for k in ("decode", "detect", "embed"))
                  + f" | **{1000 * floor_mean:.0f}** |")
     lines.append("")

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import cv2
 import mlflow
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import need_shared_faces, run_cli

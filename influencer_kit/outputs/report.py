@@ -14,7 +14,7 @@ import io
 from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from PIL import Image
@@ -26,6 +26,7 @@ from influencer_kit.atomic import write_atomic
 from influencer_kit.model import Result
 from influencer_kit.acquire.download import resolve_path
 from influencer_kit.people.grouping import best_face
+from influencer_kit.outputs.folders import first_rows
 from influencer_kit.outputs.tradeoff_chart import FONT, GRID, INK, MUTED, tradeoff_svg
 
 PORTRAIT_PX = 240  # stored size of the representative face (shown at half, sharp on HiDPI screens)
@@ -183,8 +184,7 @@ class ReportData:
             for person in everyone.split(";"):
                 if person and person != main:
                     self.also_rows[person].append(int(row))
-        self.first_row = videos.loc[videos["video_sha256"] != ""].drop_duplicates("video_sha256") \
-            .set_index("video_sha256")["row"].to_dict()
+        self.first_row = first_rows(videos)
         best: dict[str, dict[str, int]] = defaultdict(dict)  # person -> video -> its best face's index
         for appearance in result.appearances:
             video = result.faces[appearance.video]

@@ -26,7 +26,7 @@ from influencer_kit.registry.store import Registry
 from influencer_kit.review import views
 from influencer_kit.errors import ApplyError, RegistryError, RequestError
 from influencer_kit.review.apply import apply
-from influencer_kit.review.forms import Form, check_version, new_token, read_form
+from influencer_kit.review.forms import Form, check_version, read_form
 from influencer_kit.review.run_folder import RunFolder
 
 STATIC = Path(__file__).parent / "static"
