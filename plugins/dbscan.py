@@ -1,4 +1,4 @@
-"""DBSCAN over the per-video people (scikit-learn). The default clusterer."""
+"""DBSCAN over the per-video people (scikit-learn): single linkage when min_samples is 1."""
 from __future__ import annotations
 
 from dataclasses import dataclass

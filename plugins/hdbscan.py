@@ -7,6 +7,10 @@ runs without epsilon and epsilon is applied afterwards with its meaning kept: cl
 within `cluster_selection_epsilon` of each other in HDBSCAN's mutual-reachability distance are merged
 (DBSCAN* at epsilon joined with HDBSCAN's clusters, the idea of Malzer and Baum's HDBSCAN(eps)).
 Identical rows (the same face in two videos) are clustered once and always share a label.
+
+Above `exact_max` distinct rows (Euclidean) exact HDBSCAN grows as n^2, so both steps run on each
+row's nearest rows instead (`neighbours.nearest`, approximate at that size): HDBSCAN on the
+minimum spanning tree of their mutual-reachability distances, the epsilon links among them.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
+from influencer_kit.people.neighbours import EXACT_MAX, TINY, nearest
 from influencer_kit.plugin import ClusterConfig, Component, hookimpl, same_person_option
 
 if TYPE_CHECKING:
@@ -28,6 +33,10 @@ class HDBSCANConfig(ClusterConfig):
     min_samples: int = 1
     cluster_selection_epsilon: Optional[float] = same_person_option("clusters closer than this are merged; None: the embedder's same-person distance")
     metric: str = "euclidean"
+    exact_max: int = EXACT_MAX  # above this many distinct points, both steps run on approximate neighbours
+
+
+NEIGHBOURS = 16  # nearest rows per row that the large path looks at (besides min_samples)
 
 
 class HDBSCANClusterer:
@@ -42,8 +51,11 @@ class HDBSCANClusterer:
         if len(X) == 0:
             return np.zeros(0, dtype=int)
         rows, row_of, copies = np.unique(X, axis=0, return_inverse=True, return_counts=True)
-        clusters = self._hdbscan_labels(rows)
-        links = self._within_epsilon(rows) + same_cluster_links(clusters)
+        if len(rows) > self.config.exact_max and self.config.metric == "euclidean":
+            clusters, close = self._on_neighbours(rows)
+        else:
+            clusters, close = self._hdbscan_labels(rows), self._within_epsilon(rows)
+        links = close + same_cluster_links(clusters)
         _, groups = connected_components(links, directed=False)
         alone = (np.bincount(groups)[groups] == 1) & (copies == 1) & (clusters == -1)
         return np.where(alone, -1, groups)[row_of.ravel()]
@@ -52,7 +64,7 @@ class HDBSCANClusterer:
         """HDBSCAN's clusters of distinct rows, without epsilon; all -1 when there are too few rows."""
         from sklearn.cluster import HDBSCAN
 
-        if len(rows) < max(self.config.min_cluster_size, self.config.min_samples):
+        if self.too_few(rows):
             return np.full(len(rows), -1)
         self.model_ = HDBSCAN(min_cluster_size=self.config.min_cluster_size, min_samples=self.config.min_samples,
                               metric=self.config.metric, copy=True)
@@ -70,6 +82,28 @@ class HDBSCANClusterer:
         dense = sparse.diags((core <= self.config.cluster_selection_epsilon).astype(float))
         return dense @ neighbours.radius_neighbors_graph(mode="connectivity") @ dense
 
+    def _on_neighbours(self, rows: np.ndarray) -> tuple[np.ndarray, sparse.csr_matrix]:
+        """Both steps from each row's `NEIGHBOURS` nearest rows: HDBSCAN's clusters on the spanning
+        tree of their mutual-reachability distances (a tree keeps its distances under min_samples=1,
+        so HDBSCAN's result on the tree is the result on those distances), and the links among them
+        at most epsilon."""
+        from sklearn.cluster import HDBSCAN
+
+        k = min(len(rows), max(NEIGHBOURS, self.config.min_samples) + 1)
+        reach = reachability_graph(*nearest(rows, rows, k, self.config.exact_max), self.config.min_samples)
+        close = reach.copy()
+        close.data = (close.data <= self.config.cluster_selection_epsilon).astype(float)
+        close.eliminate_zeros()
+        if self.too_few(rows):
+            return np.full(len(rows), -1), close
+        self.model_ = HDBSCAN(min_cluster_size=self.config.min_cluster_size, min_samples=1, metric="precomputed",
+                              copy=True)
+        return self.model_.fit_predict(spanning_tree(reach)), close
+
+    def too_few(self, rows: np.ndarray) -> bool:
+        """Whether there are too few rows for HDBSCAN to form a cluster."""
+        return len(rows) < max(self.config.min_cluster_size, self.config.min_samples)
+
 
 def core_distances(neighbours, min_samples: int, n_rows: int) -> np.ndarray:
     """Each fitted row's distance to its `min_samples`-th nearest row, itself counted first (0 for
@@ -79,6 +113,37 @@ def core_distances(neighbours, min_samples: int, n_rows: int) -> np.ndarray:
     if min_samples > n_rows:
         return np.full(n_rows, np.inf)
     return neighbours.kneighbors(n_neighbors=min_samples - 1)[0][:, -1]  # the query row itself is not returned
+
+
+def reachability_graph(dist: np.ndarray, idx: np.ndarray, min_samples: int) -> sparse.csr_matrix:
+    """The mutual-reachability distances (as HDBSCAN's) between each row and its nearest rows, from
+    `neighbours.nearest` of the distinct rows among themselves (each row its own nearest, first),
+    as a sparse matrix; a distance of 0 is stored as `TINY`."""
+    from scipy import sparse
+
+    n, k = idx.shape
+    core = dist[:, min_samples - 1] if min_samples <= k else np.full(n, np.inf)
+    r, c = np.repeat(np.arange(n), k), idx.ravel()
+    reach = np.maximum(dist.ravel(), np.maximum(core[r], core[np.maximum(c, 0)]))
+    keep = (c >= 0) & (c != r) & np.isfinite(reach)
+    return sparse.csr_matrix((np.maximum(reach[keep], TINY), (r[keep], c[keep])), shape=(n, n))
+
+
+def spanning_tree(graph: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The minimum spanning tree of `graph`, symmetric; where the graph is in pieces, they are
+    joined in a chain by links longer than any in the tree, so they part before anything else."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+
+    n = graph.shape[0]
+    tree = minimum_spanning_tree(graph).tocoo()
+    pieces, piece = connected_components(tree, directed=False)
+    _, firsts = np.unique(piece, return_index=True)
+    far = np.full(pieces - 1, 2.0 * max(tree.data.max(initial=0.0), TINY))
+    links = sparse.csr_matrix((np.concatenate([tree.data, far]),
+                               (np.concatenate([tree.row, firsts[:-1]]), np.concatenate([tree.col, firsts[1:]]))),
+                              shape=(n, n))
+    return (links + links.T).tocsr()
 
 
 def same_cluster_links(labels: np.ndarray) -> sparse.csr_matrix:

@@ -1,4 +1,4 @@
-"""The approximate neighbour search (faiss HNSW, used above `exact_max` points) agrees with exact
+"""The approximate neighbour search (k-means cells, used above `exact_max` points) agrees with exact
 search on small data: the radius graph, the clusterers that use it, registry matching and the
 close-call distances. `exact_max=0` forces the approximate path on data exact search handles."""
 from __future__ import annotations
@@ -13,6 +13,7 @@ from influencer_kit.people.linkage import average_linkage
 from influencer_kit.people.neighbours import nearest, radius_graph
 from influencer_kit.registry.match import MatchRule, match
 from influencer_kit_plugins.dbscan import DBSCANClusterer, DBSCANConfig
+from influencer_kit_plugins.hdbscan import HDBSCANClusterer, HDBSCANConfig
 
 pytest.importorskip("faiss")
 
@@ -49,6 +50,18 @@ def test_dbscan_and_average_linkage_label_alike_either_way():
     assert adjusted_rand_score(exact, approximate) == 1.0
     assert adjusted_rand_score(truth, exact) == 1.0
     assert average_linkage(X, 0.55, exact_max=0).tolist() == average_linkage(X, 0.55, exact_max=10_000).tolist()
+
+
+@pytest.mark.parametrize("min_samples", [1, 3])
+def test_hdbscan_labels_alike_on_its_spanning_tree(min_samples):
+    """Above exact_max HDBSCAN runs on a spanning tree of approximate neighbours: the same labels as
+    exact HDBSCAN, and every person found."""
+    X, truth = people(60, 8, seed=1)
+    settings = dict(cluster_selection_epsilon=0.55, min_samples=min_samples)
+    exact = HDBSCANClusterer(HDBSCANConfig(**settings, exact_max=10_000)).fit_predict(X)
+    approximate = HDBSCANClusterer(HDBSCANConfig(**settings, exact_max=0)).fit_predict(X)
+    assert approximate.tolist() == exact.tolist()
+    assert adjusted_rand_score(truth[:480], approximate[:480]) == 1.0 and (approximate[:480] >= 0).all()
 
 
 def test_nearest_approximate_matches_exact():

@@ -128,7 +128,8 @@ def cells(points: np.ndarray, queries: np.ndarray, probes: int) -> tuple[np.ndar
     import faiss  # here, not at the top: only large runs need it
 
     count = max(1, int(CELLS_PER_ROOT * np.sqrt(len(points))))
-    kmeans = faiss.Kmeans(points.shape[1], count, niter=KMEANS_ROUNDS, seed=1, max_points_per_centroid=SAMPLE_PER_CELL)
+    kmeans = faiss.Kmeans(points.shape[1], count, niter=KMEANS_ROUNDS, seed=1, max_points_per_centroid=SAMPLE_PER_CELL,
+                            min_points_per_centroid=1)
     kmeans.train(points)
     centres = faiss.IndexFlatL2(points.shape[1])
     centres.add(kmeans.centroids)
