@@ -3,10 +3,9 @@ need) and each query's nearest points (what registry matching and close calls ne
 
 Up to `exact_max` points (default `EXACT_MAX`) the search is exact (scikit-learn, and NumPy in
 blocks). Above it, exact search grows as n^2 (34 s for 100,000 appearances, an hour for a
-million), so an approximate search takes over, an inverted file searched by matrix products:
-faiss's k-means (`faiss-cpu`) splits the points into about sqrt(n) cells, and each query is
-compared with the points of its few nearest cells only (benchmarks/results/ann_libraries.md
-compares it with HNSW graphs and says why). It keeps each point's `NEIGHBOURS` nearest points
+million), so an approximate search takes over: faiss's inverted file (`faiss-cpu`,
+`IndexIVFFlat`), k-means cells of which each query searches only its few nearest
+(benchmarks/results/ann_libraries.md compares it with HNSW graphs and says why). It keeps each point's `NEIGHBOURS` nearest points
 within the radius, so a point with more neighbours than that inside the radius keeps only its
 nearest ones; that still joins a person's appearances into one connected group, which is all a
 radius graph is used for here.
@@ -18,11 +17,12 @@ from scipy import sparse
 
 EXACT_MAX = 20_000  # points; above this, neighbours are found approximately
 NEIGHBOURS = 32  # nearest points looked at per point by the approximate search
-CELLS_PER_ROOT = 1.0  # cells: this times the square root of the number of points
-PROBES = 3  # nearest cells whose points each query is compared with
+CELLS_PER_ROOT = 4.0  # cells: this times the square root of the number of points
+PROBES = 8  # nearest cells whose points each query is compared with
 KMEANS_ROUNDS = 10
 RECOMPUTE_BELOW = 0.1  # approximate distances shorter than this are recomputed in double precision
-SAMPLE_PER_CELL = 32  # points per cell that k-means learns the cells from
+SAMPLE_PER_CELL = 64  # points per cell that k-means learns the cells from
+MIN_PER_CELL = 32  # fewer cells on small data, so that a cell holds at least this many points
 TINY = 1e-12  # stands for a distance of 0, which a sparse matrix would not keep
 BLOCK = 2048  # query rows per block of exact distances
 
@@ -84,69 +84,27 @@ def exact_neighbours(queries: np.ndarray, points: np.ndarray, k: int) -> tuple[n
 
 def approximate_neighbours(points: np.ndarray, queries: np.ndarray, k: int, radius: float = np.inf,
                            probes: int = PROBES) -> tuple[np.ndarray, np.ndarray]:
-    """`nearest` (only points within `radius`, when given) through cells: faiss's k-means splits
-    the points into about sqrt(n) cells, each query is compared (a matrix product a cell at a
-    time) with the points of its `probes` nearest cells, and keeps the `k` nearest of those."""
+    """`nearest` (only points within `radius`, when given) through faiss's inverted file
+    (`IndexIVFFlat`): k-means, learnt on a sample, splits the points into about
+    `CELLS_PER_ROOT` sqrt(n) cells (fewer on small data); each query is compared with the points of its `probes` nearest
+    cells and keeps the `k` nearest of those."""
+    import faiss  # here, not at the top: only large runs need it
+
     points = np.ascontiguousarray(points, dtype=np.float32)
     queries = np.ascontiguousarray(queries, dtype=np.float32)
-    home, looked = cells(points, queries, probes)
-    by_cell = np.argsort(home, kind="stable")
-    bounds = np.searchsorted(home[by_cell], np.arange(home.max() + 2))
-    asked = np.argsort(looked.ravel(), kind="stable")
-    asked_cell = looked.ravel()[asked]
-    asked_bounds = np.searchsorted(asked_cell, np.arange(home.max() + 2))
-    found_q, found_p, found_d = [], [], []
-    squared = (points * points).sum(axis=1)
-    for cell in range(home.max() + 1):
-        base = by_cell[bounds[cell]:bounds[cell + 1]]
-        ask = asked[asked_bounds[cell]:asked_bounds[cell + 1]] // looked.shape[1]
-        if not len(base) or not len(ask):
-            continue
-        q = queries[ask]
-        d2 = (q * q).sum(axis=1)[:, None] + squared[base][None, :] - 2.0 * (q @ points[base].T)
-        keep = min(k, len(base))
-        part = np.argpartition(d2, keep - 1, axis=1)[:, :keep] if keep < len(base) else \
-            np.broadcast_to(np.arange(len(base)), (len(ask), len(base)))
-        d = np.take_along_axis(d2, part, axis=1)
-        rows = np.repeat(ask, keep)
-        near = d.ravel() <= radius * radius
-        found_q.append(rows[near])
-        found_p.append(base[part.ravel()[near]])
-        found_d.append(d.ravel()[near])
-    empty = [np.zeros(0, np.int64)]
-    dist, idx = best_k(np.concatenate(found_q or empty), np.concatenate(found_p or empty),
-                       np.sqrt(np.maximum(np.concatenate(found_d or empty), 0.0)), len(queries), k)
+    count = max(1, min(int(CELLS_PER_ROOT * np.sqrt(len(points))), len(points) // MIN_PER_CELL))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(points.shape[1]), points.shape[1], count)
+    index.cp.niter, index.cp.seed, index.cp.min_points_per_centroid = KMEANS_ROUNDS, 1, 1
+    sample = np.random.default_rng(0).choice(len(points), min(len(points), SAMPLE_PER_CELL * count), replace=False)
+    index.train(points[np.sort(sample)])
+    index.add(points)
+    index.nprobe = min(probes, count)
+    squared, idx = index.search(queries, k)
+    idx = idx.astype(np.int64)
+    dist = np.sqrt(np.maximum(squared, 0.0)).astype(np.float64)
+    missing = (idx < 0) | (dist > radius)
+    dist[missing], idx[missing] = np.inf, -1
     # float32 products are off by ~1e-6 on squared distances: much, relative to a distance near 0
     q, j = np.nonzero((idx >= 0) & (dist < RECOMPUTE_BELOW))
     dist[q, j] = np.linalg.norm(queries[q].astype(np.float64) - points[idx[q, j]], axis=1)
-    return dist, idx
-
-
-def cells(points: np.ndarray, queries: np.ndarray, probes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each point's cell (its nearest k-means centre) and each query's `probes` nearest cells
-    (fewer when there are fewer cells)."""
-    import faiss  # here, not at the top: only large runs need it
-
-    count = max(1, int(CELLS_PER_ROOT * np.sqrt(len(points))))
-    kmeans = faiss.Kmeans(points.shape[1], count, niter=KMEANS_ROUNDS, seed=1, max_points_per_centroid=SAMPLE_PER_CELL,
-                            min_points_per_centroid=1)
-    kmeans.train(points)
-    centres = faiss.IndexFlatL2(points.shape[1])
-    centres.add(kmeans.centroids)
-    home = centres.search(points, 1)[1][:, 0]
-    nearest_cells = centres.search(queries, min(probes, count))[1]
-    return home.astype(np.int64), nearest_cells.astype(np.int64)
-
-
-def best_k(q: np.ndarray, p: np.ndarray, d: np.ndarray, queries: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """From candidate pairs (query q[i], point p[i], distance d[i]; a point is in one cell, so a
-    pair comes once), each query's `k` nearest points; -1 and inf fill the rest."""
-    order = np.lexsort((d, q))
-    q, p, d = q[order], p[order], d[order]
-    rank = np.arange(len(q)) - np.searchsorted(q, np.arange(queries))[q]
-    keep = rank < k
-    dist = np.full((queries, k), np.inf)
-    idx = np.full((queries, k), -1, dtype=np.int64)
-    dist[q[keep], rank[keep]] = d[keep]
-    idx[q[keep], rank[keep]] = p[keep]
     return dist, idx

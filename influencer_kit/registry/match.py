@@ -42,7 +42,7 @@ class Match:
 
 
 CANDIDATES = 32  # nearest reference faces looked at per appearance
-PROBES = 12  # cells searched per appearance when approximate: a missed match costs more than in clustering
+PROBES = 32  # cells searched per appearance when approximate: a missed match costs more than in clustering
 
 
 def match(X: np.ndarray, refs: np.ndarray, owners: list[str], rule: MatchRule) -> list[Match]:
