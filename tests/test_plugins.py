@@ -55,7 +55,7 @@ def test_builtins_import_the_core_only_through_the_plugin_api():
                     used.setdefault(name, set()).add(path.stem)
     assert set(used) <= allowed, used
     assert used["influencer_kit.people.linkage"] == {"agglomerative"}
-    assert used["influencer_kit.people.neighbours"] == {"agglomerative", "dbscan"}
+    assert used["influencer_kit.people.neighbours"] == {"agglomerative", "dbscan", "hdbscan"}
 
 
 def test_builtins_are_found_through_entry_points():
