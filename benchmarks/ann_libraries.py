@@ -20,6 +20,8 @@ import numpy as np
 from measure import load, machine, write_report
 from synthetic_embeddings import face_like
 
+from influencer_kit.people.neighbours import KMEANS_ROUNDS, PROBES, approximate_neighbours
+
 K = 16
 RADIUS = 0.55
 SAMPLE = 2000  # points whose exact neighbours within RADIUS are checked
@@ -65,15 +67,14 @@ def usearch_hnsw(X: np.ndarray) -> np.ndarray:
 
 
 def kit_search(X: np.ndarray) -> np.ndarray:
-    from influencer_kit.people.neighbours import approximate_neighbours
-
     return approximate_neighbours(X, X, K)[1]
 
 
 LIBRARIES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "faiss-cpu HNSW32": faiss_hnsw, "faiss-cpu IVFFlat": faiss_ivf, "hnswlib": hnswlib_hnsw,
     "usearch": usearch_hnsw,
-    "faiss-cpu IVFFlat as influencer_kit.people.neighbours sets it (10 k-means rounds, 8 probes)": kit_search,
+    f"faiss-cpu IVFFlat as influencer_kit.people.neighbours sets it ({KMEANS_ROUNDS} k-means rounds, {PROBES} probes)":
+        kit_search,
 }
 
 

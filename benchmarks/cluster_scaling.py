@@ -115,7 +115,8 @@ def main() -> None:
         f"Synthetic {DIM}-d face-like embeddings (benchmarks/synthetic_embeddings.py: people as clusters, "
         "appearances ~0.35 apart within a person, centres ~0.9 apart, a heavy tail of people with many "
         "appearances, 10% seen once); each clusterer with its default settings (its cut at dlib's same-person "
-        f"distance, {SAME_PERSON}; exact neighbour search up to its exact_max, 20,000 points, faiss IndexIVFFlat above: neighbours.py), "
+        f"distance, {SAME_PERSON}; exact neighbour search up to its exact_max, 20,000 points, "
+        "faiss IndexIVFFlat above: neighbours.py), "
         f"in its own process (peak memory includes Python and the data, {DIM * 4} bytes a point), stopped after "
         f"{TIMEOUT_S} s.\n\n" + "\n".join(lines)
         + "\n\nGrowth between the two largest sizes that finished:\n\n" + "\n".join(summary)

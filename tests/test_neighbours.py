@@ -1,4 +1,4 @@
-"""The approximate neighbour search (k-means cells, used above `exact_max` points) agrees with exact
+"""The approximate neighbour search (faiss IVFFlat, used above `exact_max` points) agrees with exact
 search on small data: the radius graph, the clusterers that use it, registry matching and the
 close-call distances. `exact_max=0` forces the approximate path on data exact search handles."""
 from __future__ import annotations

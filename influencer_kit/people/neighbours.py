@@ -5,8 +5,8 @@ Up to `exact_max` points (default `EXACT_MAX`) the search is exact (scikit-learn
 blocks). Above it, exact search grows as n^2 (34 s for 100,000 appearances, an hour for a
 million), so an approximate search takes over: faiss's inverted file (`faiss-cpu`,
 `IndexIVFFlat`), k-means cells of which each query searches only its few nearest
-(benchmarks/results/ann_libraries.md compares it with HNSW graphs and says why). It keeps each point's `NEIGHBOURS` nearest points
-within the radius, so a point with more neighbours than that inside the radius keeps only its
+(benchmarks/results/ann_libraries.md compares it with HNSW graphs and says why). The radius
+graph keeps each point's `NEIGHBOURS` nearest points within the radius, so a point with more neighbours than that inside the radius keeps only its
 nearest ones; that still joins a person's appearances into one connected group, which is all a
 radius graph is used for here.
 """
@@ -40,7 +40,7 @@ def radius_graph(X: np.ndarray, radius: float, exact_max: int = EXACT_MAX) -> sp
         graph = radius_neighbors_graph(X, radius=radius, mode="distance", include_self=False).tocoo()
         rows, cols, dist = graph.row, graph.col, graph.data
     else:
-        dist, idx = approximate_neighbours(X, X, min(NEIGHBOURS + 1, n), radius)
+        dist, idx = approximate_neighbours(X, X, min(NEIGHBOURS + 1, n))
         rows = np.repeat(np.arange(n), idx.shape[1])
         cols, dist = idx.ravel(), dist.ravel()
         keep = (cols >= 0) & (cols != rows) & (dist <= radius)
@@ -82,12 +82,11 @@ def exact_neighbours(queries: np.ndarray, points: np.ndarray, k: int) -> tuple[n
     return dist_out, idx_out
 
 
-def approximate_neighbours(points: np.ndarray, queries: np.ndarray, k: int, radius: float = np.inf,
+def approximate_neighbours(points: np.ndarray, queries: np.ndarray, k: int,
                            probes: int = PROBES) -> tuple[np.ndarray, np.ndarray]:
-    """`nearest` (only points within `radius`, when given) through faiss's inverted file
-    (`IndexIVFFlat`): k-means, learnt on a sample, splits the points into about
-    `CELLS_PER_ROOT` sqrt(n) cells (fewer on small data); each query is compared with the points of its `probes` nearest
-    cells and keeps the `k` nearest of those."""
+    """`nearest` through faiss's inverted file (`IndexIVFFlat`): k-means, learnt on a sample,
+    splits the points into about `CELLS_PER_ROOT` sqrt(n) cells (fewer on small data); each query
+    is compared with the points of its `probes` nearest cells and keeps the `k` nearest of those."""
     import faiss  # here, not at the top: only large runs need it
 
     points = np.ascontiguousarray(points, dtype=np.float32)
@@ -102,8 +101,7 @@ def approximate_neighbours(points: np.ndarray, queries: np.ndarray, k: int, radi
     squared, idx = index.search(queries, k)
     idx = idx.astype(np.int64)
     dist = np.sqrt(np.maximum(squared, 0.0)).astype(np.float64)
-    missing = (idx < 0) | (dist > radius)
-    dist[missing], idx[missing] = np.inf, -1
+    dist[idx < 0] = np.inf
     # float32 products are off by ~1e-6 on squared distances: much, relative to a distance near 0
     q, j = np.nonzero((idx >= 0) & (dist < RECOMPUTE_BELOW))
     dist[q, j] = np.linalg.norm(queries[q].astype(np.float64) - points[idx[q, j]], axis=1)
