@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from influencer_kit.errors import ConfigError, DecodeError, require
 from influencer_kit.faces.analyse import AnalysisRules, analyse_video
+from influencer_kit.faces.embedding import MemberMemo, build_embedder, video_id
 from influencer_kit.model import VideoPictures
 from influencer_kit.plugin import manager
 from influencer_kit.quiet import native_chatter_filtered
@@ -38,6 +40,7 @@ class FaceSettings:
     early_stop: bool
     same_person_distance: float  # `per_video.same_person_distance`, a null resolved to the embedder's
     keep_frames: bool = True  # JPEGs of the sampled frames (output.frames); not part of the cache key
+    members_root: str = ""  # where a fused embedder's members keep their embeddings (the face cache); not in the key
 
     def key_fields(self) -> dict:
         """The settings and the detector's and embedder's distributions and versions: an upgraded
@@ -46,7 +49,9 @@ class FaceSettings:
                 "faces_per_track": self.faces_per_track, "early_stop": self.early_stop,
                 "same_person_distance": self.same_person_distance,
                 "plugins": {kind: manager.provider(kind, getattr(self, kind)["name"]).release
-                            for kind in ("detector", "embedder")}}
+                            for kind in ("detector", "embedder")},
+                **({"members": [manager.provider("embedder", m).release for m in self.embedder["members"]]}
+                   if "members" in self.embedder else {})}
 
     def rules(self) -> AnalysisRules:
         det = self.detector
@@ -67,7 +72,7 @@ class _Models:
         if cls.settings != settings:
             with native_chatter_filtered():  # TensorFlow's import-time absl lines
                 cls.detector = manager.build("detector", settings.detector).fit()
-                cls.embedder = manager.build("embedder", settings.embedder).fit()
+                cls.embedder = build_embedder(settings.embedder).fit()
             cls.settings = settings
 
 
@@ -103,7 +108,10 @@ def analyse_one(path: str, settings: FaceSettings) -> VideoPictures | str:
     stops the run: it is the component's fault, not the video's."""
     _Models.load(settings)
     try:
-        return analyse_video(path, _Models.detector, _Models.embedder, settings.rules(), settings.keep_frames)
+        memo = None
+        if settings.members_root and "members" in settings.embedder:
+            memo = MemberMemo(Path(settings.members_root), video_id(path))
+        return analyse_video(path, _Models.detector, _Models.embedder, settings.rules(), settings.keep_frames, memo)
     except DecodeError as err:
         return str(err)
     except ConfigError:  # a component that fails (`ComponentError`) stops the run, naming it

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 
 from influencer_kit.errors import DecodeError, require
+from influencer_kit.faces.embedding import MemberMemo, embed_frame
 from influencer_kit.faces.frames import VideoReader
 from influencer_kit.faces.shots import sample_plan
 from influencer_kit.model import Face, FaceRecord, VideoFaces, VideoPictures
@@ -301,24 +302,25 @@ def detect_sampled(reader: VideoReader, detector: Detector, rules: AnalysisRules
     return [read[k][0] for k in order], frames, sightings(frames, [found[k] for k in order])
 
 
-def embed_faces(embedder: Embedder, frames: list[np.ndarray], seen: list[Sighting],
-                which: list[int]) -> dict[int, np.ndarray]:
+def embed_faces(embedder: Embedder, frames: list[np.ndarray], numbers: list[int], seen: list[Sighting],
+                which: list[int], memo: MemberMemo | None = None) -> dict[int, np.ndarray]:
     """Embeddings of the faces `which` (indices into `seen`), one embedder call per frame, as the
-    core compares them (`Distance.prepare`)."""
+    core compares them (`embedding.embed_frame`); `numbers` are the frames' numbers in the video."""
     out: dict[int, np.ndarray] = {}
     for position in sorted({seen[i].position for i in which}):
         ids = [i for i in which if seen[i].position == position]
-        for i, vector in zip(ids, embedder.embed(frames[position], [seen[i].face for i in ids])):
-            out[i] = embedder.distance.prepare(vector)
+        faces = [seen[i].face for i in ids]
+        places = [(numbers[position], *f.box) for f in faces]
+        out.update(zip(ids, embed_frame(embedder, frames[position], faces, places, memo)))
     return out
 
 
 def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: AnalysisRules,
-                  keep_frames: bool = True) -> VideoPictures:
+                  keep_frames: bool = True, memo: MemberMemo | None = None) -> VideoPictures:
     """Sample frames (early stop), detect faces, link them into tracks, drop false faces
     (`people_only`) and embed the best faces of each track (all of a track whose picks disagree).
-    The result carries a JPEG of each face and, when `keep_frames`, of each sampled frame.
-    Raises `DecodeError`."""
+    The result carries a JPEG of each face and, when `keep_frames`, of each sampled frame. A fused
+    embedder's members reuse and extend `memo`. Raises `DecodeError`."""
     with VideoReader(path) as reader:
         indices, frames, per_frame = detect_sampled(reader, detector, rules)
     if not frames:
@@ -327,10 +329,13 @@ def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: Anal
     seen = [s for faces in per_frame for s in faces]
     track_of_face = [t for ids in tracks for t in ids]
     quality = [s.face.quality for s in seen]
-    embedded = embed_faces(embedder, frames, seen, best_faces(track_of_face, quality, rules.faces_per_track))
+    embedded = embed_faces(embedder, frames, indices, seen, best_faces(track_of_face, quality, rules.faces_per_track),
+                           memo)
     unsure = disagreeing_tracks(track_of_face, embedded, rules.same_person_distance)
     rest = [i for i, t in enumerate(track_of_face) if t in unsure and i not in embedded]
-    embedded.update(embed_faces(embedder, frames, seen, rest))
+    embedded.update(embed_faces(embedder, frames, indices, seen, rest, memo))
+    if memo is not None:
+        memo.save()
     faces = VideoFaces(
         frame_indices=indices,
         faces=[FaceRecord(box=s.face.box, confidence=s.face.confidence, frame_index=indices[s.position], track=track)

@@ -38,7 +38,9 @@ class DetectorConfig(ComponentConfig):
 
 @dataclass
 class EmbedderConfig(ComponentConfig):
-    """Settings every embedder shares."""
+    """Settings every embedder shares; the core applies them around the plugin's `embed`."""
+
+    mirror: bool = False  # embed each face and its mirror image and average the two (influencer_kit/faces/embedding.py)
 
 
 @dataclass

@@ -11,8 +11,8 @@ import numpy as np
 
 from influencer_kit.errors import RegistryError
 from influencer_kit.faces.cache import settings_key
+from influencer_kit.faces.embedding import build_embedder, embed_prepared
 from influencer_kit.model import Face
-from influencer_kit.plugin import manager
 from influencer_kit.registry.store import ReferenceFace, Registry
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,8 @@ def mismatch_message(registry: Registry, config: dict, missing: int) -> str:
 def embed_again(registry: Registry, faces: list[ReferenceFace], key: str, config: dict) -> None:
     """Embed the stored face crops with the embedder `config` names, and store the embeddings."""
     log.info("registry: embedding %d reference face(s) with %s", len(faces), config.get("name"))
-    embedder = manager.build("embedder", config).fit()
-    vectors = [embedder.distance.prepare(embedder.embed(crop_rgb(f.jpeg), [Face(f.crop_box, 1.0)]))[0] for f in faces]
+    embedder = build_embedder(config).fit()
+    vectors = [embed_prepared(embedder, crop_rgb(f.jpeg), [Face(f.crop_box, 1.0)])[0] for f in faces]
     with registry.write():
         for face, vector in zip(faces, vectors):
             registry.add_embedding(face.id, key, vector)

@@ -1,0 +1,152 @@
+"""From chosen faces to the embeddings the core compares: the configured embedder built (its faces
+mirrored and averaged when `embedder.mirror`), and, for an embedder that fuses several
+(`influencer_kit.faces.fused`: its `members`, each a cache key and an embedder, and `combine`, which
+joins their prepared embeddings), each member's embeddings kept in the face cache on their own, so a
+run adding a member embeds only with that member (`MemberMemo`).
+
+Mirror averaging: a model such as dlib's is not mirror-invariant, and posts filmed with a front
+camera are often mirrored, so the same face can embed differently in two posts. With `mirror`, each
+face is embedded as it is and as in a mirror, and the two (as `Distance.prepare` makes them) are
+averaged: a face and its mirror image then embed the same.
+"""
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from influencer_kit.acquire.download import hash_file
+from influencer_kit.atomic import write_atomic
+from influencer_kit.faces.cache import settings_key
+from influencer_kit.model import Face
+from influencer_kit.plugin import manager
+from influencer_kit.plugin.components import Embedder
+
+Place = tuple[int, int, int, int, int]  # a face's frame number and box: where it is in its video
+
+
+def mirror_face(face: Face, width: int) -> Face:
+    """The face as it is in the frame mirrored left to right (`width` pixels wide): its box moved,
+    its landmarks moved and swapped so that the first eye is still the one on the image's left."""
+    x, y, w, h = face.box
+    landmarks = None
+    if face.landmarks is not None:
+        (lx, ly), (rx, ry), nose, (mlx, mly), (mrx, mry) = face.landmarks
+        flip = width - 1.0
+        landmarks = ((flip - rx, ry), (flip - lx, ly), (flip - nose[0], nose[1]), (flip - mrx, mry), (flip - mlx, mly))
+    return Face((width - x - w, y, w, h), face.confidence, landmarks)
+
+
+class Mirrored:
+    """An embedder whose every face is embedded as it is and mirrored, the two averaged."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.distance = embedder.distance
+
+    def __getattr__(self, name: str) -> Any:  # the wrapped embedder's other attributes (`typical_different`)
+        if name == "embedder":
+            raise AttributeError(name)
+        return getattr(self.embedder, name)
+
+    def fit(self) -> "Mirrored":
+        self.embedder.fit()
+        return self
+
+    def embed(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
+        if not faces:
+            return self.embedder.embed(frame, faces)
+        flipped = np.ascontiguousarray(frame[:, ::-1])
+        width = frame.shape[1]
+        as_is = self.distance.prepare(self.embedder.embed(frame, faces))
+        mirrored = self.distance.prepare(self.embedder.embed(flipped, [mirror_face(f, width) for f in faces]))
+        return (as_is + mirrored) / 2.0
+
+
+def build_embedder(config: Mapping[str, Any]) -> Any:
+    """The embedder a config names, not loaded yet (`fit` loads it), mirrored when `mirror` is set.
+    An embedder of members applies `mirror` to each member itself."""
+    embedder = manager.build("embedder", config)
+    if config.get("mirror") and getattr(embedder, "members", None) is None:
+        return Mirrored(embedder)
+    return embedder
+
+
+def embed_prepared(embedder: Embedder, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
+    """Embeddings of the faces of one RGB frame as the core compares them (`Distance.prepare`)."""
+    return embedder.distance.prepare(embedder.embed(frame, faces))
+
+
+def member_key(config: Mapping[str, Any]) -> str:
+    """The key a member embedder's cached embeddings are stored under: its config, its plugin's
+    release and the memo's format."""
+    release = manager.provider("embedder", str(config["name"])).release
+    return settings_key({"member": dict(config), "release": release})
+
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def video_id(path: str) -> str:
+    """The video's sha256: its file name in the download cache (`videos/<sha[:2]>/<sha><ext>`), or
+    its bytes hashed for a file elsewhere."""
+    stem = Path(path).name.split(".")[0]
+    return stem if SHA256.fullmatch(stem) else hash_file(Path(path))[0]
+
+
+class MemberMemo:
+    """One video's embeddings by each member of a fusion, by place (frame number and box), read from
+    and written to `<root>/members/<member key>/<sha[:2]>/<sha>.npz`."""
+
+    def __init__(self, root: Path, sha256: str) -> None:
+        self.root, self.sha256 = Path(root), sha256
+        self.known: dict[str, dict[Place, np.ndarray]] = {}
+        self.added: set[str] = set()
+
+    def file(self, key: str) -> Path:
+        return self.root / "members" / key / self.sha256[:2] / f"{self.sha256}.npz"
+
+    def _load(self, key: str) -> dict[Place, np.ndarray]:
+        if key not in self.known:
+            self.known[key] = {}
+            if self.file(key).exists():
+                data = np.load(self.file(key))
+                for place, vector in zip(data["places"], data["vectors"]):
+                    self.known[key][tuple(int(v) for v in place)] = vector
+        return self.known[key]
+
+    def vectors(self, key: str, member: Embedder, frame: np.ndarray, faces: list[Face], places: list[Place]
+                ) -> np.ndarray:
+        """The member's prepared embeddings of these faces: those it has, the rest computed."""
+        known = self._load(key)
+        missing = [i for i, place in enumerate(places) if place not in known]
+        if missing:
+            for i, vector in zip(missing, embed_prepared(member, frame, [faces[i] for i in missing])):
+                known[places[i]] = vector
+            self.added.add(key)
+        return np.stack([known[place] for place in places])
+
+    def save(self) -> None:
+        """Write the members whose embeddings grew, each file whole or not at all."""
+        for key in self.added:
+            places = list(self.known[key])
+            buffer = io.BytesIO()
+            np.savez(buffer, places=np.asarray(places, dtype=np.int64).reshape(-1, 5),
+                     vectors=np.stack([self.known[key][p] for p in places]))
+            self.file(key).parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.file(key), buffer.getvalue())
+        self.added.clear()
+
+
+def embed_frame(embedder: Any, frame: np.ndarray, faces: list[Face], places: list[Place],
+                memo: MemberMemo | None) -> np.ndarray:
+    """Embeddings of the faces of one frame as the core compares them; a fusion's members' from
+    `memo` where it has them."""
+    members = getattr(embedder, "members", None)
+    if memo is None or members is None:
+        return embed_prepared(embedder, frame, faces)
+    return embedder.combine([memo.vectors(key, member, frame, faces, places) for key, member in members])
