@@ -23,6 +23,7 @@ from influencer_kit.people import close_calls
 from influencer_kit.people.grouping import cluster_appearances, group_within_video, identify, representative_faces
 from influencer_kit.people.videos_table import build_videos_table, ranking_input, with_faces_and_closeness, with_names
 from influencer_kit.plugin import manager
+from influencer_kit.plugin.weights import ensure_weights
 from influencer_kit.plugin.components import or_default
 from influencer_kit.ranking import ranking
 from influencer_kit.registry.known import KnownPeople
@@ -62,6 +63,8 @@ def run(cfg: DictConfig) -> Result:
         performance = ranking.normalised_performance(sheet, cfg.ranking)  # None unless ranking.normalize_by
         check_executor(cfg.executor)  # executor=ray without Ray installed is refused before any work (and
         # executor=local starts its fork server, whose imports overlap the first downloads)
+        for kind in ("detector", "embedder"):  # missing weights stop the run here, in one line
+            ensure_weights(kind, cfg[kind])
         same_person = manager.embedder_distance(cfg.embedder).threshold  # what distance settings left at null mean
         known = prepare_registry(cfg, same_person)  # a registry of another embedder is refused before any work
     with timed(timings, "download and faces"):  # each video analysed as soon as it is in
