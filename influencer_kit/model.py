@@ -84,11 +84,6 @@ class Face:
     def area(self) -> int:
         return self.box[2] * self.box[3]
 
-    @property
-    def quality(self) -> float:
-        """How good a picture of the person this face is: the larger and surer, the better. The best
-        face of a track is embedded, and the best of a person shows them everywhere."""
-        return self.area * self.confidence
 
 
 @dataclass(kw_only=True)
@@ -99,6 +94,8 @@ class FaceRecord(Face):
 
     frame_index: int
     track: int = 0
+    quality: float = 0.0  # how good a picture of its person it is (`faces.quality.face_quality`)
+    embedded: bool = False  # embedded itself; else it carries its track's embedding nearest in time
 
 
 @dataclass

@@ -31,7 +31,7 @@ from influencer_kit_samples.videos import blank_clip, face_clip, load_rgb, write
 def face(x: int, y: int, w: int = 50, person: int = 0) -> Sighting:
     """A face sighting whose colours are those of `person` (each person has their own)."""
     colour = np.random.default_rng(person).random((16, 8)).astype(np.float32)
-    return Sighting(0, Face((x, y, w, w), 0.99), colour / colour.sum())
+    return Sighting(0, Face((x, y, w, w), 0.99), colour / colour.sum(), 1.0)
 
 
 def test_early_stop_reads_every_other_frame_first_when_that_is_at_least_four():
@@ -62,9 +62,9 @@ def test_colour_of_a_face_box_is_a_histogram_that_tells_people_apart(shared_face
     photos = [load_rgb(shared_faces / "people" / name) for name in ("biden/biden.jpg", "obama/obama.jpg")]
     colours = [colour_of(p, (0, 0, p.shape[1], p.shape[0])) for p in photos]
     assert all(c.shape == (16, 8) and c.sum() == pytest.approx(1.0) for c in colours)
-    same = Sighting(0, Face((0, 0, 50, 50), 1.0), colours[0])
+    same = Sighting(0, Face((0, 0, 50, 50), 1.0), colours[0], 1.0)
     assert link_tracks([[same], [same]]) == [[0], [0]]
-    assert link_tracks([[same], [Sighting(1, same.face, colours[1])]]) == [[0], [1]]
+    assert link_tracks([[same], [Sighting(1, same.face, colours[1], 1.0)]]) == [[0], [1]]
 
 
 def test_settled_means_same_number_of_faces_in_unbroken_tracks():

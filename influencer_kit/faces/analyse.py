@@ -28,6 +28,7 @@ import numpy as np
 from influencer_kit.errors import DecodeError, require
 from influencer_kit.faces.embedding import MemberMemo, embed_frame
 from influencer_kit.faces.frames import VideoReader
+from influencer_kit.faces.quality import face_quality
 from influencer_kit.faces.shots import sample_plan
 from influencer_kit.model import Face, FaceRecord, VideoFaces, VideoPictures
 from influencer_kit.plugin.components import Detector, DetectorConfig, Embedder
@@ -159,6 +160,7 @@ class Sighting:
     position: int  # which sampled frame, in time order
     face: Face
     colour: np.ndarray  # hue-saturation histogram of the face box (`colour_of`)
+    quality: float  # how good a picture of its person (`face_quality`)
 
 
 def colour_of(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -170,7 +172,7 @@ def colour_of(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 
 
 def sightings(frames: list[np.ndarray], per_frame: list[list[Face]]) -> list[list[Sighting]]:
-    return [[Sighting(p, f, colour_of(frame, f.box)) for f in faces]
+    return [[Sighting(p, f, colour_of(frame, f.box), face_quality(frame, f)) for f in faces]
             for p, (frame, faces) in enumerate(zip(frames, per_frame))]
 
 
@@ -328,7 +330,7 @@ def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: Anal
     per_frame, tracks, false_faces = people_only(per_frame)
     seen = [s for faces in per_frame for s in faces]
     track_of_face = [t for ids in tracks for t in ids]
-    quality = [s.face.quality for s in seen]
+    quality = [s.quality for s in seen]
     embedded = embed_faces(embedder, frames, indices, seen, best_faces(track_of_face, quality, rules.faces_per_track),
                            memo)
     unsure = disagreeing_tracks(track_of_face, embedded, rules.same_person_distance)
@@ -338,8 +340,9 @@ def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: Anal
         memo.save()
     faces = VideoFaces(
         frame_indices=indices,
-        faces=[FaceRecord(box=s.face.box, confidence=s.face.confidence, frame_index=indices[s.position], track=track)
-               for s, track in zip(seen, track_of_face)],
+        faces=[FaceRecord(box=s.face.box, confidence=s.face.confidence, frame_index=indices[s.position], track=track,
+                          quality=s.quality, embedded=i in embedded)
+               for i, (s, track) in enumerate(zip(seen, track_of_face))],
         embeddings=track_filled(track_of_face, [s.position for s in seen], embedded),
         false_faces=false_faces,
     )

@@ -1,7 +1,7 @@
 """The face cache: per video (sha256) and per detector/embedder settings, what the faces stage found.
 
 An entry is a folder `<root>/faces/<settings key>/<sha256[:2]>/<sha256>/` holding `faces.npz`
-(boxes, confidences, frame numbers, face tracks, embeddings, how many false faces were dropped,
+(boxes, confidences, frame numbers, face tracks, face qualities, which faces were embedded, embeddings, how many false faces were dropped,
 whether the frames are kept) and the face JPEGs, with the frame JPEGs unless the run that computed
 it kept no frames (`output.frames=none`; a run that wants them analyses the video again). It is
 written into a temporary folder and renamed into place in one step, so a killed run never leaves a
@@ -26,7 +26,7 @@ from influencer_kit.model import FaceRecord, VideoFaces, VideoPictures
 
 # Bump when the faces stage's code changes what it finds for the same settings, or the entry format
 # changes: old entries are then never read.
-FORMAT = 5
+FORMAT = 6
 
 
 def settings_key(settings: dict) -> str:
@@ -57,8 +57,10 @@ class FaceCache:
         if frames and not bool(data["has_frames"]):
             return None
         faces = [
-            FaceRecord(box=tuple(int(v) for v in box), confidence=float(c), frame_index=int(f), track=int(t))
-            for f, box, c, t in zip(data["face_frames"], data["boxes"], data["confidences"], data["tracks"])
+            FaceRecord(box=tuple(int(v) for v in box), confidence=float(c), frame_index=int(f), track=int(t),
+                       quality=float(q), embedded=bool(e))
+            for f, box, c, t, q, e in zip(data["face_frames"], data["boxes"], data["confidences"], data["tracks"],
+                                          data["qualities"], data["embedded"])
         ]
         return VideoFaces(frame_indices=[int(i) for i in data["frame_indices"]], faces=faces,
                           embeddings=data["embeddings"], false_faces=int(data["false_faces"]), images=folder)
@@ -83,6 +85,8 @@ class FaceCache:
                 boxes=np.asarray([f.box for f in result.faces], dtype=np.int64).reshape(-1, 4),
                 confidences=np.asarray([f.confidence for f in result.faces], dtype=np.float64),
                 tracks=np.asarray([f.track for f in result.faces], dtype=np.int64),
+                qualities=np.asarray([f.quality for f in result.faces], dtype=np.float64),
+                embedded=np.asarray([f.embedded for f in result.faces], dtype=np.bool_),
                 embeddings=result.embeddings,
                 false_faces=np.int64(result.false_faces),
                 has_frames=np.bool_(len(analysed.frames_jpeg) == len(result.frame_indices)),

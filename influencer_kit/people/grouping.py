@@ -55,12 +55,21 @@ def group_within_video(video: str, embeddings: np.ndarray, faces: list[FaceRecor
         groups.append(Appearance(
             video=video,
             face_ids=ids,
-            embedding=embeddings[ids].mean(axis=0),
+            embedding=template([faces[i] for i in ids], embeddings[ids]),
             detections=len(ids),
             area=int(sum(faces[i].area for i in ids)),
             frames=frozenset(faces[i].frame_index for i in ids),
         ))
     return sorted(groups, key=lambda a: a.presence, reverse=True)
+
+
+def template(faces: list[FaceRecord], embeddings: np.ndarray) -> np.ndarray:
+    """One person's embedding in one video: the mean of the embeddings of their faces that were
+    embedded, each weighed by its quality (`faces.quality`: size, sharpness, frontal pose,
+    confidence); faces that only carry a track's embedding do not count twice."""
+    own = [i for i, f in enumerate(faces) if f.embedded] or list(range(len(faces)))
+    weights = np.asarray([max(faces[i].quality, 1e-6) for i in own])
+    return (weights[:, None] * embeddings[own]).sum(axis=0) / weights.sum()
 
 
 def seen_together(appearances: list[Appearance]) -> np.ndarray:
@@ -103,7 +112,7 @@ def identify(appearances: list[Appearance], labels: np.ndarray, prefix: str = "i
 
 
 def best_face(appearance: Appearance, video: VideoFaces) -> int:
-    """The index of the appearance's best face (`Face.quality`; the earliest on a tie)."""
+    """The index of the appearance's best face (`FaceRecord.quality`; the earliest on a tie)."""
     return max(appearance.face_ids, key=lambda i: (video.faces[i].quality, -i))
 
 
