@@ -1,0 +1,94 @@
+"""Identity beyond one model: mirror averaging, quality-weighted templates, and missing weights
+stopping a run before its first download."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import RouteHandler, CountingServer, run_cli
+from influencer_kit.faces.embedding import build_embedder, embed_prepared, mirror_face
+from influencer_kit.faces.quality import FLOOR, frontal, sharpness
+from influencer_kit.model import Face, FaceRecord
+from influencer_kit.people.grouping import template
+from influencer_kit.plugin import manager
+from influencer_kit.plugin.testing import build_default
+from influencer_kit_samples.photos import grace_hopper
+
+
+@pytest.fixture(scope="module")
+def grace_and_face() -> tuple[np.ndarray, Face]:
+    photo = grace_hopper()
+    detector = build_default(manager.get_component("detector", "mtcnn")).fit()
+    return photo, max(detector.detect([photo])[0], key=lambda f: f.confidence)
+
+
+def test_a_mirrored_face_keeps_its_landmarks_in_order():
+    face = Face((10, 20, 30, 40), 0.9, ((15, 30), (30, 30), (22, 40), (16, 50), (29, 50)))
+    mirrored = mirror_face(face, 100)
+    assert mirrored.box == (60, 20, 30, 40)
+    assert mirrored.landmarks == ((69.0, 30), (84.0, 30), (77.0, 40), (70.0, 50), (83.0, 50))
+    assert mirror_face(mirrored, 100) == face
+
+
+@pytest.mark.slow
+def test_mirror_averaging_makes_a_face_and_its_mirror_embed_the_same(grace_and_face):
+    photo, face = grace_and_face
+    flipped = np.ascontiguousarray(photo[:, ::-1])
+    distances = {}
+    for mirror in (False, True):
+        embedder = build_embedder({"name": "dlib", "mirror": mirror}).fit()
+        a = embed_prepared(embedder, photo, [face])[0]
+        b = embed_prepared(embedder, flipped, [mirror_face(face, photo.shape[1])])[0]
+        distances[mirror] = float(np.linalg.norm(a - b))
+    assert distances[False] > 0.05  # dlib alone is not mirror-invariant
+    assert distances[True] < 1e-5
+
+
+def test_frontal_pose_and_sharpness_order_faces():
+    straight = Face((0, 0, 100, 100), 1.0, ((30, 40), (70, 40), (50, 60), (35, 80), (65, 80)))
+    turned = Face((0, 0, 100, 100), 1.0, ((30, 40), (70, 40), (62, 60), (47, 80), (77, 80)))
+    profile = Face((0, 0, 100, 100), 1.0, ((30, 40), (70, 40), (72, 60), (57, 80), (87, 80)))
+    assert frontal(straight) == 1.0
+    assert frontal(turned) == pytest.approx(0.4)
+    assert frontal(profile) == FLOOR
+    assert frontal(Face((0, 0, 100, 100), 1.0)) == 1.0
+    rng = np.random.default_rng(0)
+    sharp = rng.integers(0, 256, (100, 100, 3), dtype=np.uint8)
+    flat = np.full((100, 100, 3), 128, dtype=np.uint8)
+    assert sharpness(sharp, (0, 0, 100, 100)) > 0.9
+    assert sharpness(flat, (0, 0, 100, 100)) == FLOOR
+
+
+def test_a_template_weighs_embedded_faces_by_quality_and_ignores_carried_copies():
+    faces = [FaceRecord(box=(0, 0, 50, 50), confidence=1.0, frame_index=0, quality=3.0, embedded=True),
+             FaceRecord(box=(0, 0, 50, 50), confidence=1.0, frame_index=1, quality=1.0, embedded=True),
+             FaceRecord(box=(0, 0, 50, 50), confidence=1.0, frame_index=2, quality=9.0, embedded=False)]
+    embeddings = np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 0.0]])
+    assert template(faces, embeddings).tolist() == [1.0, 0.0]
+
+
+class VideoRoute(RouteHandler):
+    def route(self, path: str, hits: int) -> None:
+        self.reply(200, b"not really a video")
+
+
+@pytest.mark.slow
+def test_missing_weights_stop_a_run_before_its_first_download(tmp_path, serve_routes, monkeypatch):
+    component = manager.get_component("detector", "retinaface")
+    monkeypatch.setenv("DEEPFACE_HOME", str(tmp_path / "home"))
+    if component.weights_present(component.config()):
+        pytest.skip("retinaface weights are present here; nothing is missing")
+    server = serve_routes(CountingServer(VideoRoute))
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(f"video_url,performance\n{server.url('/a.mp4')},1.0\n{server.url('/b.mp4')},2.0\n")
+    done = run_cli([f"data.path={sheet}", "detector=retinaface", f"cache.dir={tmp_path / 'cache'}",
+                    f"output.dir={tmp_path / 'out'}", f"tracking.uri=sqlite:///{tmp_path / 'mlflow.db'}"],
+                   cwd=tmp_path, env={"DEEPFACE_HOME": str(tmp_path / "home")})
+    if done.returncode == 0:
+        pytest.skip("retinaface downloaded its weights: this machine is online")
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: retinaface could not load its weights")
+    assert "retinaface.h5" in errors[0]
+    assert "Downloading" not in done.stdout + done.stderr  # the download attempts' chatter is held back
+    assert sum(server.hits.values()) == 0
