@@ -90,11 +90,12 @@ class Ad:
 
 def ad_labels(ad: Ad, people: Mapping[str, list[str]]) -> tuple[str, list[str]]:
     """The ad's main person ('' when nobody, or two tie on time and box size) and everyone visible,
-    most on screen first: on screen longest (frames), then in the larger box (its largest)."""
+    most on screen first: on screen longest (frames), then in the larger box (its largest), then
+    in order of appearance."""
     frames: dict[str, int] = {}
     area: dict[str, float] = {}
     for shot in ad.shots:
-        for person in {p for tile in shot.tiles for p in people[tile.clip]}:
+        for person in dict.fromkeys(p for tile in shot.tiles for p in people[tile.clip]):
             frames[person] = frames.get(person, 0) + shot.frames
         for tile in shot.tiles:
             for person in people[tile.clip]:
@@ -199,13 +200,13 @@ class Planner:
     def product(self) -> tuple[str, tuple[int, int], list[Shot]]:
         return "product", VERTICAL, [self.product_shot() for _ in range(int(self.rng.integers(2, 4)))]
 
-    def ads(self, part: str) -> list[Ad]:
-        """The part's ads, `KINDS` of each, compilations first (they take the queue's first turns)."""
+    def ads(self, part: str, kinds: Mapping[str, int]) -> list[Ad]:
+        """The part's ads, `kinds` of each (kind -> count), in `KINDS`' order: compilations first, as
+        they take the queue's first turns."""
         plans = {"compilation": self.compilation, "pip": self.pip, "split": lambda: self.split(False),
                  "stacked": lambda: self.split(True), "product": self.product}
-        kinds = [kind for kind, count in KINDS.items() for _ in range(count)]
         ads = []
-        for k, kind in enumerate(kinds):
+        for k, kind in enumerate(kind for kind in KINDS for _ in range(kinds.get(kind, 0))):
             variation, size, shots = plans[kind]()
             ads.append(Ad(f"{part}_{k + 1:02d}_{kind}", variation, size, tuple(shots),
                           str(self.rng.choice(CAPTIONS))))
@@ -219,20 +220,21 @@ def is_square(path: Path) -> bool:
     return SQUARE[0] <= width / max(height, 1.0) <= SQUARE[1]
 
 
-def plan_part(clips_dir: Path, labels: Mapping[str, dict], part: str, seed: int) -> list[Ad]:
-    """The ads of one ad part, drawn from the clips of its real part."""
+def plan_part(clips_dir: Path, labels: Mapping[str, dict], part: str, seed: int,
+              kinds: Mapping[str, int] = KINDS) -> list[Ad]:
+    """The ads of one ad part (`kinds`: how many of each kind), drawn from the clips of its real part."""
     clips = sorted(c for c in labels if part_of(c) == AD_PARTS[part])
     creators = [c for c in clips if labels[c]["main"] and labels[c]["all"] == [labels[c]["main"]]]
     products = [c for c in clips if not labels[c]["all"]]
     boxed = [c for c in creators if is_square(clips_dir / c)]
-    turns = KINDS["compilation"] + KINDS["pip"]  # the ads that always have a main person
-    if len(creators) - len(boxed) > KINDS["compilation"] or len(creators) > turns or len(boxed) < 3 or not products:
-        raise SystemExit(f"benchmarks/ad_set.py: {part} needs 3+ square one-person clips, a no-face clip, "
+    turns = kinds.get("compilation", 0) + kinds.get("pip", 0)  # the ads that always have a main person
+    if len(creators) - len(boxed) > kinds.get("compilation", 0) or len(creators) > turns or len(boxed) < 2 or not products:
+        raise SystemExit(f"benchmarks/ad_set.py: {part} needs 2+ square one-person clips, a no-face clip, "
                          f"and no more one-person clips than the {turns} ads with a main person")
     durations = {c: duration_of(clips_dir / c) for c in clips}
     rng = np.random.default_rng([seed, zlib.crc32(part.encode())])
     person = {c: labels[c]["main"] for c in creators}
-    return Planner(durations, person, creators, boxed, products, rng).ads(part)
+    return Planner(durations, person, creators, boxed, products, rng).ads(part, kinds)
 
 
 class ClipReader:
@@ -293,17 +295,19 @@ def write_ad(clips_dir: Path, out: Path, ad: Ad) -> None:
                 place(canvas, reader.at(0.0 if tile.still else k / FPS), tile.box)
             if shot.words:
                 put_words(canvas, shot.words, ad.size[1] // 2, ad.size[1] // 8)
-            put_words(canvas, ad.caption, int(ad.size[1] * 0.88), ad.size[1] // 14)
+            if ad.caption:
+                put_words(canvas, ad.caption, int(ad.size[1] * 0.88), ad.size[1] // 14)
             writer.write(canvas)
         for reader in readers:
             reader.release()
     writer.release()
 
 
-def build_ad_set(real_dir: Path = REAL, out_dir: Path | None = None, seed: int = 0, part: str = "ads_tune") -> Path:
-    """The csv of one ad part, built on first use into `out_dir` (default
-    benchmarks/data/real/seed_<seed>/<part>); `videos.csv` is written last, so its presence means
-    the part is complete."""
+def build_ad_set(real_dir: Path = REAL, out_dir: Path | None = None, seed: int = 0, part: str = "ads_tune",
+                 kinds: Mapping[str, int] = KINDS) -> Path:
+    """The csv of one ad part (`kinds`: how many ads of each kind), built on first use into
+    `out_dir` (default benchmarks/data/real/seed_<seed>/<part>); `videos.csv` is written last, so
+    its presence means the part is complete."""
     if part not in AD_PARTS:
         raise SystemExit(f"unknown part {part!r}: choose {' or '.join(AD_PARTS)}")
     out_dir = out_dir or DATA / f"seed_{seed}" / part
@@ -317,7 +321,7 @@ def build_ad_set(real_dir: Path = REAL, out_dir: Path | None = None, seed: int =
     (out_dir / "videos").mkdir(parents=True, exist_ok=True)
     people = {clip: people_of(label) for clip, label in labels.items()}
     rows = []
-    for ad in plan_part(real_dir / "clips", labels, part, seed):
+    for ad in plan_part(real_dir / "clips", labels, part, seed, kinds):
         name = f"videos/{ad.name}.mp4"
         write_ad(real_dir / "clips", out_dir / name, ad)
         main, everyone = ad_labels(ad, people)

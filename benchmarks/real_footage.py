@@ -37,7 +37,7 @@ from compare import run_child, scores
 from measure import commit, load, machine, write_report
 from ad_set import AD_PARTS, build_ad_set
 from real_set import PARTS, TUNE_CLIPS, build_real_set
-from row_scores import best_cuts, main_right, named, others_by_person, others_found
+from row_scores import best_cuts, main_right, named, others_by_person, others_found, stands_for
 
 NONE = "(none)"  # how a row with no influencer shows in merge and split lists
 
@@ -194,8 +194,9 @@ def table_row(sheet: Sheet, outcome: Outcome, ads: bool) -> str:
             f"| {len(splits(sheet.truth, outcome.influencer))} | {co} | {len(flagged)} | {extra} | {failed} | {wall} |")
 
 
-def details(sheet: Sheet, outcome: Outcome) -> str:
-    """The merges, splits and false faces of one approach, by label."""
+def details(sheet: Sheet, outcome: Outcome, ads: bool) -> str:
+    """The merges, splits and false faces of one approach, by label; on an ad part (`ads`) also the
+    rows whose main person is wrong (true label -> influencer = the label it stands for)."""
     if outcome.error:
         return ""
     lines = [f"{found}: {' + '.join(people)}" for found, people in merges(sheet.truth, outcome.influencer).items()]
@@ -207,6 +208,12 @@ def details(sheet: Sheet, outcome: Outcome) -> str:
         f"{sheet.videos[i]} ({outcome.influencer[i] or '-'}; {';'.join(outcome.influencers[i]) if outcome.influencers else '-'})"
         for i in flagged) or "none")
     text += "\n- ids seen only on no-face rows: " + (", ".join(only) or "none")
+    if ads:
+        meaning = stands_for(sheet.truth, outcome.influencer)
+        text += "\n- main person wrong: " + (", ".join(
+            f"{video} ({truth} -> {found or '-'} = {meaning.get(found, '-')})"
+            for video, truth, found in zip(sheet.videos, sheet.truth, outcome.influencer)
+            if truth and meaning.get(found) != truth) or "none")
     return text + (f"\n- note: {outcome.note}" if outcome.note else "") + "\n"
 
 
@@ -253,6 +260,8 @@ def cut_section(sheet: Sheet, outcomes: list[Outcome]) -> str:
         best_f = next(f for cut, f, _ in tried if cut == runs_of_best[0][0])
         widest = max(runs_of_best, key=lambda run: (run[-1] - run[0], -run[0]))
         ranges = ", ".join(f"{r[0]:g}–{r[-1]:g}" if len(r) > 1 else f"{r[0]:g}" for r in runs_of_best)
+        if runs_of_best[0][0] == runs[0].cut or runs_of_best[-1][-1] == runs[-1].cut:
+            ranges += " (at the edge of the cuts tried)"
         summary.append(f"| {name} | `{runs[0].setting}` | {runs[0].cut:g}–{runs[-1].cut:g} | {best_f:.3f} "
                        f"| {'yes' if complete else 'no cut does'} | {ranges} | {(widest[0] + widest[-1]) / 2:g} |")
     names = list(by_approach)
@@ -405,7 +414,7 @@ def report(part: str, csv: Path, sheet: Sheet, outcomes: list[Outcome], skipped:
         "another main person, those whose `influencers` hold them (by who stands for them).\n\n"
         + "\n".join(filter(None, (per_person(sheet, o) for o in main_runs)))
         + "\n## Merges, splits and false faces\n\n"
-        + "\n".join(filter(None, (details(sheet, o) for o in main_runs)))
+        + "\n".join(filter(None, (details(sheet, o, ads) for o in main_runs)))
     )
 
 
