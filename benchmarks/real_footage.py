@@ -33,9 +33,9 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pandas as pd
+from ad_set import AD_PARTS, build_ad_set
 from compare import run_child, scores
 from measure import commit, load, machine, write_report
-from ad_set import AD_PARTS, build_ad_set
 from real_set import PARTS, TUNE_CLIPS, build_real_set
 from row_scores import best_cuts, main_right, named, others_by_person, others_found, stands_for
 
