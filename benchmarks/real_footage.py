@@ -2,12 +2,14 @@
 embedder that runs here, on one part of the real-footage set (benchmarks/real_set.py), scored
 against the clips' labels.
 
-    python benchmarks/real_footage.py [--part tune|report|all] [--approach NAME ...] [--set key=value ...]
+    python benchmarks/real_footage.py [--part tune|report|all|ads_tune|ads_report] [--approach NAME ...]
+        [--set key=value ...] [--cuts FROM:TO:STEP] [--at-commit]
 
 Each approach runs in a child process from an empty cache; the influencer-kit approaches that share
 an embedder run as jobs of one child, sharing its face cache as a sweep's jobs do. A failing approach
 is recorded as `failed: <why>` and the others still run. Writes benchmarks/results/real_footage.md
-(`--part report`) or real_footage_<part>.md, and prints it.
+(`--part report`) or real_footage_<part>.md (`--at-commit`: real_footage_<part>_at_<commit>.md), and
+prints it. The `ads_*` parts are the ad-like videos of benchmarks/ad_set.py.
 
 Scores, over rows with a `Person` (a row with no influencer counts as a person of its own):
 BCubed F/precision/recall and ARI of `influencer` against `Person`; people found (a true person
@@ -15,7 +17,11 @@ whose rows mostly get one id that is no other person's majority id); merges (an 
 people) and splits (a person spread over 2+ ids). Co-appearances: of the people a row's `People`
 lists (rows with 2+, `extras_*` groups left out), how many its `influencers` holds. False faces:
 rows with nobody in `People` that get an influencer, the ids seen only on such rows, and the people
-in `influencers` beyond a row's true count (clips with `extras_*` groups left out).
+in `influencers` beyond a row's true count (clips with `extras_*` groups left out). On the ad parts
+also main person right and others found (benchmarks/row_scores.py). Per person, for each approach:
+rows, merged with, split into, close calls (rows the run flagged `close_call`). `--cuts` runs each
+influencer-kit approach again at each cut from its face cache and reports the cuts with the best
+BCubed F that find every person.
 """
 from __future__ import annotations
 
@@ -27,9 +33,11 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pandas as pd
+from ad_set import AD_PARTS, build_ad_set
 from compare import run_child, scores
 from measure import commit, load, machine, write_report
 from real_set import PARTS, TUNE_CLIPS, build_real_set
+from row_scores import best_cuts, main_right, named, others_by_person, others_found, stands_for
 
 NONE = "(none)"  # how a row with no influencer shows in merge and split lists
 
@@ -41,11 +49,6 @@ CLUSTERERS = {"defaults": [], "before": ["cluster=dbscan", "cluster.eps=0.6", "p
               "chinese_whispers": ["cluster=chinese_whispers"]}
 DEEPFACE_MODELS = ["Facenet512", "ArcFace", "SFace"]
 SEED = "seed"
-
-
-def named(labels: list[str]) -> list[str]:
-    """People among a row's labels: `extras_*` groups left out."""
-    return [p for p in labels if p and not p.startswith("extras_")]
 
 
 def majority_ids(truth: list[str], predicted: list[str]) -> dict[str, str]:
@@ -134,6 +137,9 @@ class Outcome:
     wall_s: float | None = None
     error: str = ""
     note: str = ""
+    close_calls: list[bool] | None = None  # None: the approach flags no close calls
+    cut: float | None = None  # a run of `--cuts`: the cut it ran at, and its setting
+    setting: str = ""
 
     def everyone(self) -> list[list[str]]:
         """Each row's `influencers`; an approach without them gives an empty list per row."""
@@ -158,9 +164,11 @@ class Sheet:
         return cls(list(rows["Person"]), [split_list(p) for p in rows["People"]], list(rows["Video_URL"]))
 
 
-def table_row(sheet: Sheet, outcome: Outcome) -> str:
+def table_row(sheet: Sheet, outcome: Outcome, ads: bool) -> str:
+    """The approach's line of the results table; on an ad part (`ads`) with main person right and
+    others found after the BCubed figures."""
     if outcome.error:
-        return f"| {outcome.name} | failed: {outcome.error} |" + " |" * 10
+        return f"| {outcome.name} | failed: {outcome.error} |" + " |" * (12 if ads else 10)
     s = scores(sheet.truth, outcome.influencer)
     found, total = people_found(sheet.truth, outcome.influencer)
     flagged, _ = false_faces(sheet.people, outcome.influencer, outcome.everyone())
@@ -172,13 +180,23 @@ def table_row(sheet: Sheet, outcome: Outcome) -> str:
         co = "{}/{}".format(*co_appearances(sheet.people, outcome.influencers, person_ids))
         extra = str(extra_people(sheet.people, outcome.influencers))
     wall = f"{outcome.wall_s:.1f}" if outcome.wall_s is not None else "—"
+    ad_cells = ""
+    if ads:
+        right, rows = main_right(sheet.truth, outcome.influencer)
+        ad_cells = f" {right}/{rows} ({right / max(rows, 1):.0%}) |"
+        if outcome.influencers is None:
+            ad_cells += " — |"
+        else:
+            found_others, others = others_found(sheet.truth, sheet.people, outcome.influencer, outcome.influencers)
+            ad_cells += f" {found_others}/{others} ({found_others / max(others, 1):.0%}) |"
     return (f"| {outcome.name} | {s['bcubed_f']:.3f} | {s['bcubed_precision']:.3f} | {s['bcubed_recall']:.3f} "
-            f"| {s['ari']:.3f} | {found}/{total} | {len(merges(sheet.truth, outcome.influencer))} "
+            f"| {s['ari']:.3f} |{ad_cells} {found}/{total} | {len(merges(sheet.truth, outcome.influencer))} "
             f"| {len(splits(sheet.truth, outcome.influencer))} | {co} | {len(flagged)} | {extra} | {failed} | {wall} |")
 
 
-def details(sheet: Sheet, outcome: Outcome) -> str:
-    """The merges, splits and false faces of one approach, by label."""
+def details(sheet: Sheet, outcome: Outcome, ads: bool) -> str:
+    """The merges, splits and false faces of one approach, by label; on an ad part (`ads`) also the
+    rows whose main person is wrong (true label -> influencer = the label it stands for)."""
     if outcome.error:
         return ""
     lines = [f"{found}: {' + '.join(people)}" for found, people in merges(sheet.truth, outcome.influencer).items()]
@@ -190,7 +208,72 @@ def details(sheet: Sheet, outcome: Outcome) -> str:
         f"{sheet.videos[i]} ({outcome.influencer[i] or '-'}; {';'.join(outcome.influencers[i]) if outcome.influencers else '-'})"
         for i in flagged) or "none")
     text += "\n- ids seen only on no-face rows: " + (", ".join(only) or "none")
+    if ads:
+        meaning = stands_for(sheet.truth, outcome.influencer)
+        text += "\n- main person wrong: " + (", ".join(
+            f"{video} ({truth} -> {found or '-'} = {meaning.get(found, '-')})"
+            for video, truth, found in zip(sheet.videos, sheet.truth, outcome.influencer)
+            if truth and meaning.get(found) != truth) or "none")
     return text + (f"\n- note: {outcome.note}" if outcome.note else "") + "\n"
+
+
+def per_person(sheet: Sheet, outcome: Outcome) -> str:
+    """One line per labelled main person: their rows, the people merged with them (other labels
+    sharing one of their predicted people), how many predicted people their rows go to (no
+    influencer counting as one), their rows flagged as close calls, and of the rows showing them
+    beside another main person, those whose `influencers` hold them."""
+    if outcome.error:
+        return ""
+    merged = merges(sheet.truth, outcome.influencer)
+    others = others_by_person(sheet.truth, sheet.people, outcome.influencer, outcome.everyone())
+    lines = []
+    for person in sorted(set(sheet.truth) - {""}):
+        rows = [i for i, label in enumerate(sheet.truth) if label == person]
+        ids = {outcome.influencer[i] or NONE for i in rows}
+        merged_with = sorted({other for found in ids for other in merged.get(found, []) if other != person})
+        calls = "—" if outcome.close_calls is None else str(sum(outcome.close_calls[i] for i in rows))
+        shown = "{}/{}".format(*others[person]) if person in others and outcome.influencers is not None else "—"
+        lines.append(f"| {person} | {len(rows)} | {', '.join(merged_with) or '—'} | {len(ids)} | {calls} | {shown} |")
+    return (f"**{outcome.name}**\n\n| person | rows | merged with | split into | close calls "
+            f"| found beside another main |\n" + "|---" * 6 + "|\n" + "\n".join(lines) + "\n")
+
+
+def cut_section(sheet: Sheet, outcomes: list[Outcome]) -> str:
+    """Per influencer-kit approach run at several cuts: the cuts with the best BCubed F that find
+    every person, the middle of the widest such run, and every cut's F and people found."""
+    by_approach: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        if outcome.cut is not None and not outcome.error:
+            by_approach.setdefault(outcome.name, []).append(outcome)
+    if not by_approach:
+        return ""
+    summary, grid = [], {}
+    for name, runs in by_approach.items():
+        runs.sort(key=lambda o: o.cut)
+        tried = []
+        for run in runs:
+            found, total = people_found(sheet.truth, run.influencer)
+            f = scores(sheet.truth, run.influencer)["bcubed_f"]
+            tried.append((run.cut, f, found == total))
+            grid.setdefault(run.cut, {})[name] = f"{f:.3f} ({found}/{total})"
+        runs_of_best, complete = best_cuts(tried)
+        best_f = next(f for cut, f, _ in tried if cut == runs_of_best[0][0])
+        widest = max(runs_of_best, key=lambda run: (run[-1] - run[0], -run[0]))
+        ranges = ", ".join(f"{r[0]:g}–{r[-1]:g}" if len(r) > 1 else f"{r[0]:g}" for r in runs_of_best)
+        if runs_of_best[0][0] == runs[0].cut or runs_of_best[-1][-1] == runs[-1].cut:
+            ranges += " (at the edge of the cuts tried)"
+        summary.append(f"| {name} | `{runs[0].setting}` | {runs[0].cut:g}–{runs[-1].cut:g} | {best_f:.3f} "
+                       f"| {'yes' if complete else 'no cut does'} | {ranges} | {(widest[0] + widest[-1]) / 2:g} |")
+    names = list(by_approach)
+    return ("\n## Cut ranges\n\nEach influencer-kit approach again at each cut, from its face cache (its "
+            "clusterer's same-person setting; the rest as above). Best cuts: those with the best BCubed F "
+            "among the cuts that find every person (people found = every main person), as runs of "
+            "neighbouring cuts tried; the middle is that of the widest run.\n\n"
+            "| approach | setting | cuts tried | best BCubed F | every person found | best cuts | middle |\n"
+            + "|---" * 7 + "|\n" + "\n".join(summary) + "\n\nBCubed F (people found) at each cut:\n\n"
+            + "| cut | " + " | ".join(names) + " |\n" + "|---" * (len(names) + 1) + "|\n"
+            + "\n".join(f"| {cut:g} | " + " | ".join(grid[cut].get(n, "—") for n in names) + " |"
+                        for cut in sorted(grid)) + "\n")
 
 
 def run_seed(csv: Path) -> list[Outcome]:
@@ -217,10 +300,11 @@ def last_line(text: str) -> str:
     return (text.strip().splitlines() or [""])[-1][:300]
 
 
-def run_kit(csv: Path, jobs: dict[str, list[str]], extra: list[str]) -> list[Outcome]:
+def run_kit(csv: Path, jobs: dict[str, list[str]], extra: list[str], cuts: list[float]) -> list[Outcome]:
     """influencer-kit jobs (name -> overrides, each with `extra` too) in one child, sharing one face
-    cache: each job's outcome, named by its overrides."""
+    cache: each job's outcome, named by its overrides, and after each its runs at `cuts`."""
     options = [arg for name, overrides in jobs.items() for arg in ("--job", name, *overrides, *extra)]
+    options += ["--cuts", *map(str, cuts)] if cuts else []
     titles = {name: " ".join(o for o in [*overrides, *extra] if not o.startswith("embedder.weights_dir"))
               or "influencer-kit defaults"
               for name, overrides in jobs.items()}
@@ -229,9 +313,10 @@ def run_kit(csv: Path, jobs: dict[str, list[str]], extra: list[str]) -> list[Out
             _, results = run_child("kit_runner.py", [str(csv), work], options)
         except SystemExit as err:
             return [Outcome(titles[name], error=last_line(str(err))) for name in jobs]
-    return [Outcome(titles[r["name"]], error=r["error"], wall_s=r["wall_s"]) if "error" in r else
-            Outcome(titles[r["name"]], r["predictions"], [split_list(c) for c in r["influencers"]], r["status"],
-                    r["wall_s"])
+    return [Outcome(titles[r.get("approach", r["name"])], error=r["error"], wall_s=r["wall_s"], cut=r.get("cut"))
+            if "error" in r else
+            Outcome(titles[r.get("approach", r["name"])], r["predictions"], [split_list(c) for c in r["influencers"]],
+                    r["status"], r["wall_s"], close_calls=r["close_call"], cut=r.get("cut"), setting=r.get("setting", ""))
             for r in results]
 
 
@@ -267,64 +352,108 @@ def kit_groups(chosen: set[str] | None) -> tuple[list[dict[str, list[str]]], lis
 
 
 def set_size(csv: Path) -> str:
-    """Rows, clips and people of each part of the set `csv` belongs to."""
+    """Rows, clips and people of each part of the set `csv` belongs to (its folder's videos.csv)."""
     rows = pd.read_csv(csv.parent / "videos.csv", dtype=str, keep_default_na=False)
+    parts = [*rows.groupby("Part")] + ([("both", rows)] if rows["Part"].nunique() > 1 else [])
     lines = []
-    for part, part_rows in [*rows.groupby("Part"), ("both", rows)]:
+    for part, part_rows in parts:
         people = {p for cell in part_rows["People"] for p in named(split_list(cell))}
+        clips = {c for cell in part_rows["Clip"] for c in split_list(cell)}
         mains = set(part_rows["Person"]) - {""}
-        lines.append(f"| {part} | {len(part_rows)} | {part_rows['Clip'].nunique()} | {len(mains)} | {len(people)} "
+        lines.append(f"| {part} | {len(part_rows)} | {len(clips)} | {len(mains)} | {len(people)} "
                      f"| {sum(part_rows['People'] == '')} | {sum(part_rows['People'].map(lambda c: len(named(split_list(c)))) > 1)} |")
     return ("| part | rows | clips | main people | people seen | rows with nobody | rows with 2+ people |\n"
             "|---|---|---|---|---|---|---|\n" + "\n".join(lines))
 
 
+REAL_SET = ("The set (`benchmarks/real_set.py`, built from `../shared/real`): each clip cut into 1-3 posts of "
+            "3-6 s, each varied one way (none, 9:16 crop, 360p, mirrored, title card, subtitles), plus per "
+            "part a re-post (same bytes) and a re-encoded re-post.")
+AD_SET = ("The ad-like set (`benchmarks/ad_set.py`, built from `../shared/real`; `ads_tune` from `tune` clips "
+          "only, `ads_report` from `report` clips only): compilations of 2-3 creators (one 3.2-4.4 s, the "
+          "others 1.2-2 s), some with a product shot between; a creator with a small reaction face in a "
+          "corner (picture in picture, the whole ad or part of it); two creators side by side or stacked "
+          "for the same time, one box larger (62%) or both equal; product-only ads; a caption burnt into "
+          "every ad. The main person is the one on screen longest, of two on screen equally long the one "
+          "in the larger box, nobody when they tie on both; `People` lists everyone visible.")
+AD_COLUMNS = ("Main person right: rows with a main person whose `influencer` stands for that person (a "
+              "predicted person stands for the main label most of its rows carry; a tie goes to the "
+              "label of its earliest row). Others found: of the people a row shows besides its main "
+              "person (both, on a split screen with no main), those whose predicted person (one that "
+              "stands for them) is in the row's `influencers`. ")
+
+
 def report(part: str, csv: Path, sheet: Sheet, outcomes: list[Outcome], skipped: list[str], extra: list[str],
            load_before: str) -> str:
-    head = ("| approach | BCubed F | precision | recall | ARI | people found | merges | splits | co-appearances "
-            "| no-face rows with a face | extra people | rows failed | wall s |\n" + "|---" * 13 + "|\n")
+    ads = part in AD_PARTS
+    head = ("| approach | BCubed F | precision | recall | ARI |" + (" main person right | others found |" if ads else "")
+            + " people found | merges | splits | co-appearances | no-face rows with a face | extra people "
+            "| rows failed | wall s |\n" + "|---" * (15 if ads else 13) + "|\n")
+    main_runs = [o for o in outcomes if o.cut is None]
     return (
         f"# Right on real footage: part `{part}`\n\n"
         f"Machine: {machine()}. Load average (1/5/15 min) before: {load_before}, after: {load()}. "
         f"Commit {commit()}. Extra overrides for every influencer-kit approach: {' '.join(extra) or 'none'}.\n\n"
-        f"The set (`benchmarks/real_set.py`, built from `../shared/real`): each clip cut into 1-3 posts of "
-        f"3-6 s, each varied one way (none, 9:16 crop, 360p, mirrored, title card, subtitles), plus per "
-        f"part a re-post (same bytes) and a re-encoded re-post.\n\n{set_size(csv)}\n\n"
+        f"{AD_SET if ads else REAL_SET}\n\n{set_size(csv)}\n\n"
         f"The parts: clips sharing a person stay in one part. `tune` (defaults are chosen on it) holds "
         f"{', '.join(sorted(c.removesuffix('.mp4') for c in TUNE_CLIPS))}; `report` holds every other clip.\n\n"
         f"Each approach runs in a child process from an empty cache. The influencer-kit approaches with one "
         f"embedder are jobs of one child sharing its face cache, so the first job's wall time includes "
-        f"computing the faces and the others' does not. People found: true main people whose rows "
-        f"mostly get an influencer of their own. Co-appearances: people found in `influencers` of rows "
-        f"with 2+ people / people there. No-face rows with a face: rows of clips with nobody that get "
-        f"an influencer or any `influencers`. Extra people: people in `influencers` beyond each row's "
-        f"true count (clips with background extras left out). Rows failed: status other than ok or "
-        f"no_face.\n\n"
-        + head + "\n".join(table_row(sheet, o) for o in outcomes) + "\n\n"
-        + "".join(f"- {line}\n" for line in skipped) + "\n## Merges, splits and false faces\n\n"
-        + "\n".join(filter(None, (details(sheet, o) for o in outcomes)))
+        f"computing the faces and the others' does not. {AD_COLUMNS if ads else ''}People found: true main "
+        f"people whose rows mostly get an influencer of their own. Co-appearances: people found in "
+        f"`influencers` of rows with 2+ people / people there. No-face rows with a face: rows of clips with "
+        f"nobody that get an influencer or any `influencers`. Extra people: people in `influencers` beyond "
+        f"each row's true count (clips with background extras left out). Rows failed: status other than ok "
+        f"or no_face.\n\n"
+        + head + "\n".join(table_row(sheet, o, ads) for o in main_runs) + "\n\n"
+        + "".join(f"- {line}\n" for line in skipped) + cut_section(sheet, outcomes)
+        + "\n## Per person\n\nFor each approach, one line per main person: their rows; merged with: the "
+        "other people whose rows share one of their predicted people; split into: how many predicted people "
+        "their rows go to (no influencer counts as one); close calls: their rows the run flagged `close_call` "
+        "(— for an approach that flags none); found beside another main: of the rows showing them beside "
+        "another main person, those whose `influencers` hold them (by who stands for them).\n\n"
+        + "\n".join(filter(None, (per_person(sheet, o) for o in main_runs)))
+        + "\n## Merges, splits and false faces\n\n"
+        + "\n".join(filter(None, (details(sheet, o, ads) for o in main_runs)))
     )
+
+
+def cut_values(text: str) -> list[float]:
+    """`FROM:TO:STEP` as the cuts from FROM to TO (included), STEP apart."""
+    try:
+        low, high, step = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--cuts {text!r}: give FROM:TO:STEP, e.g. 0.40:0.70:0.02") from None
+    if step <= 0 or high < low:
+        raise argparse.ArgumentTypeError(f"--cuts {text!r}: STEP must be positive and TO at least FROM")
+    return [round(low + k * step, 6) for k in range(int(round((high - low) / step)) + 1)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", default="report", choices=[*PARTS, "all"])
+    parser.add_argument("--part", default="report", choices=[*PARTS, "all", *AD_PARTS])
     parser.add_argument("--approach", action="append", metavar="NAME",
                         help=f"{SEED}, defaults, before, dbscan, hdbscan, chinese_whispers, deepface (all its models) or "
                              "deepface_MODEL (repeatable; default all)")
     parser.add_argument("--set", action="append", default=[], metavar="key=value",
                         help="an extra Hydra override for every influencer-kit approach (repeatable)")
+    parser.add_argument("--cuts", type=cut_values, default=[], metavar="FROM:TO:STEP",
+                        help="run each influencer-kit approach again at each cut (e.g. 0.40:0.70:0.02)")
+    parser.add_argument("--at-commit", action="store_true",
+                        help="name the results file after the commit: real_footage_<part>_at_<commit>.md")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    csv = build_real_set(seed=args.seed, part=args.part)
+    csv = (build_ad_set(seed=args.seed, part=args.part) if args.part in AD_PARTS
+           else build_real_set(seed=args.seed, part=args.part))
     sheet = Sheet.read(csv)
     chosen = set(args.approach) if args.approach else None
     load_before = load()
     outcomes = run_seed(csv) if chosen is None or SEED in chosen else []
     groups, skipped = kit_groups(chosen)
     for group in groups:
-        outcomes += run_kit(csv, group, args.set)
-    name = "real_footage.md" if args.part == "report" else f"real_footage_{args.part}.md"
+        outcomes += run_kit(csv, group, args.set, args.cuts)
+    name = "real_footage" + ("" if args.part == "report" and not args.at_commit else f"_{args.part}")
+    name += f"_at_{commit().split()[0]}.md" if args.at_commit else ".md"
     write_report(report(args.part, csv, sheet, outcomes, skipped, args.set, load_before), name)
 
 
