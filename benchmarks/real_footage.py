@@ -47,6 +47,10 @@ NONE = "(none)"  # how a row with no influencer shows in merge and split lists
 CLUSTERERS = {"defaults": [], "before": ["cluster=dbscan", "cluster.eps=0.6", "people.within_video_distance=0.5"],
               "dbscan": ["cluster=dbscan"], "hdbscan": ["cluster=hdbscan"],
               "chinese_whispers": ["cluster=chinese_whispers"]}
+# Embedders that ship with influencer-kit, each with and without mirror averaging (one face cache each).
+EMBEDDERS = {f"{name}{suffix}": [f"embedder={name}", *extra]
+             for name in ("dlib", "faceres", "fused")
+             for suffix, extra in (("", []), ("_mirror", ["embedder.mirror=true"]))}
 DEEPFACE_MODELS = ["Facenet512", "ArcFace", "SFace"]
 SEED = "seed"
 
@@ -336,7 +340,7 @@ def kit_groups(chosen: set[str] | None) -> tuple[list[dict[str, list[str]]], lis
             skipped.append(f"cluster={name}: skipped, its plugin is not installed (`.venv/bin/pip install ./tests/example_plugin`)")
         elif wanted(name):
             dlib[name] = overrides
-    groups = [dlib]
+    groups = [dlib, *({name: overrides} for name, overrides in EMBEDDERS.items() if wanted(name))]
     if wanted("deepface_Dlib"):
         from baseline import deepface_home_with_dlib_weights
 

@@ -1,12 +1,17 @@
-"""Identity beyond one model: mirror averaging, quality-weighted templates, and missing weights
-stopping a run before its first download."""
+"""Identity beyond one model: mirror averaging, fused embedders and their members' cache,
+quality-weighted templates, and missing weights stopping a run before its first download."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import influencer_kit.inputs
+
 from conftest import RouteHandler, CountingServer, run_cli
-from influencer_kit.faces.embedding import build_embedder, embed_prepared, mirror_face
+from influencer_kit.faces.analyse import AnalysisRules, analyse_video
+from influencer_kit.faces.embedding import MemberMemo, build_embedder, embed_prepared, mirror_face
 from influencer_kit.faces.quality import FLOOR, frontal, sharpness
 from influencer_kit.model import Face, FaceRecord
 from influencer_kit.people.grouping import template
@@ -92,3 +97,42 @@ def test_missing_weights_stop_a_run_before_its_first_download(tmp_path, serve_ro
     assert "retinaface.h5" in errors[0]
     assert "Downloading" not in done.stdout + done.stderr  # the download attempts' chatter is held back
     assert sum(server.hits.values()) == 0
+
+
+DEMO_VIDEO = Path(influencer_kit.inputs.__file__).parent / "demo_set" / "videos" / "grace_1.mp4"
+
+
+@pytest.mark.slow
+def test_a_fusion_reuses_a_members_cached_embeddings_when_a_member_is_added(tmp_path):
+    detector = build_default(manager.get_component("detector", "mtcnn")).fit()
+    sha = "ab" * 32
+    alone = build_embedder({"name": "fused", "members": ["dlib"]}).fit()
+    first = analyse_video(str(DEMO_VIDEO), detector, alone, AnalysisRules(), memo=MemberMemo(tmp_path, sha)).found
+    dlib_key = alone.members[0][0]
+    stored = np.load(MemberMemo(tmp_path, sha).file(dlib_key))
+    assert len(stored["places"]) == sum(f.embedded for f in first.faces) > 0
+    planted = np.full_like(stored["vectors"], 0.25)  # what dlib never gives: proof the cache was read
+    np.savez(MemberMemo(tmp_path, sha).file(dlib_key), places=stored["places"], vectors=planted)
+
+    both = build_embedder({"name": "fused", "members": ["dlib", "faceres"]}).fit()
+    assert both.members[0][0] == dlib_key
+    second = analyse_video(str(DEMO_VIDEO), detector, both, AnalysisRules(), memo=MemberMemo(tmp_path, sha)).found
+    dlib_part = second.embeddings[:, :128] / both.scales[0]
+    assert np.allclose(dlib_part, 0.25, atol=1e-6)
+    assert MemberMemo(tmp_path, sha).file(both.members[1][0]).exists()
+
+
+@pytest.mark.slow
+def test_fused_distance_is_the_root_mean_square_of_member_distances_in_their_units(grace_and_face):
+    photo, face = grace_and_face
+    other = np.ascontiguousarray(np.clip(photo.astype(int) * 0.6 + 40, 0, 255).astype(np.uint8))  # darker copy
+    fused = build_embedder({"name": "fused", "members": ["dlib", "faceres"]}).fit()
+    dlib = build_embedder({"name": "dlib"}).fit()
+    faceres = build_embedder({"name": "faceres"}).fit()
+    member_units = []
+    for member, unit in ((dlib, dlib.typical_different), (faceres, faceres.typical_different)):
+        a, b = (embed_prepared(member, image, [face])[0] for image in (photo, other))
+        member_units.append(float(np.linalg.norm(a - b)) / unit)
+    a, b = (embed_prepared(fused, image, [face])[0] for image in (photo, other))
+    assert member_units[0] > 0 and member_units[1] > 0
+    assert float(np.linalg.norm(a - b)) == pytest.approx(np.sqrt(np.mean(np.square(member_units))), rel=1e-4)
