@@ -21,7 +21,7 @@ from omegaconf import OmegaConf
 from influencer_kit.errors import ConfigError
 from influencer_kit.faces.cache import settings_key
 from influencer_kit.plugin import manager
-from influencer_kit_plugins.dlib_resnet import MODEL, DlibConfig, DlibEmbedder
+from influencer_kit_plugins.dlib_resnet import CHIP, MODEL, PADDING, DlibConfig, DlibEmbedder
 from influencer_kit_samples.photos import astronaut, grace_hopper
 from influencer_kit_samples.videos import load_rgb
 
@@ -69,6 +69,22 @@ def test_grace_hopper_gets_dlibs_descriptor(detector, runtimes):
     ours = assert_same_descriptors(runtimes, frame, faces)
     # three of dlib's own components for this face (runtime=dlib, dlib-bin 20.0.1)
     np.testing.assert_allclose(ours[0, :3], [-0.0607, 0.0385, 0.0646], atol=1e-3)
+
+
+def test_the_chips_are_those_dlib_embeds(detector):
+    """get_face_chips(size=150, padding=0.25), what the onnxruntime runtime feeds its network, cuts
+    the very chips compute_face_descriptor cuts from a frame and a 5-point shape: dlib's network
+    gives the same descriptor, to the bit, for either."""
+    import dlib
+
+    frame = np.ascontiguousarray(grace_hopper())
+    x, y, w, h = detector.detect([frame])[0][0].box
+    embedder = DlibEmbedder(DlibConfig(runtime="dlib")).fit()
+    shape = embedder.shape_predictor_(frame, dlib.rectangle(x, y, x + w, y + h))
+    chip = dlib.get_face_chips(frame, dlib.full_object_detections([shape]), size=CHIP, padding=PADDING)[0]
+    assert chip.shape == (150, 150, 3)
+    assert np.array_equal(np.asarray(embedder.model_.compute_face_descriptor(chip, 0)),
+                          np.asarray(embedder.model_.compute_face_descriptor(frame, shape, 0)))
 
 
 def test_the_labelled_photos_get_dlibs_descriptors(detector, runtimes, shared_faces):
