@@ -112,7 +112,7 @@ def ik_components() -> list[Component]:
             name="dlib",
             factory=DlibEmbedder,
             config=DlibConfig,
-            description="dlib ResNet, 5-point aligned, in ONNX Runtime (weights in face_recognition_models)",
+            description="dlib ResNet on ONNX Runtime (model in the package), 5-point aligned (face_recognition_models)",
             weights_present=weights_present,
         )
     ]
