@@ -122,7 +122,7 @@ def table(rows: list[dict]) -> str:
     return head + "".join(
         f"| {r['embedder']} | {r['set']} | {r['faces']} ({r['people']}) | {r['median_same']:.3f} "
         f"| {r['furthest_same']:.3f} | {r['median_different']:.3f} | {r['closest_different']:.3f} "
-        f"| {r['overlap']:.2%} | {r['different_below_same_p99']:.2%} |\n" for r in rows)
+        f"| {r['overlap']:.3%} | {r['different_below_same_p99']:.3%} |\n" for r in rows)
 
 
 def main() -> None:
