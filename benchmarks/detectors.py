@@ -7,8 +7,8 @@ Both detectors see the same `--frames` spread frames of each clip, downscaled to
 as the pipeline detects. Per clip: the people labelled (labels.json `all`, extras left out), the
 most faces either finds in one frame, the faces each finds, MTCNN's faces that BlazeFace misses
 (no BlazeFace face in that frame overlapping it by IoU 0.3 or more) and the other way round, and
-the narrowest face each finds; the clips with small second faces again on their own. Speed: CPU seconds per frame of `detect` on one thread, over all
-frames (after one warm-up clip). Writes `benchmarks/results/detectors.md` and prints it.
+the narrowest face each finds; the clips with small second faces again on their own. Speed: CPU
+seconds per frame of `detect` on one thread, over all frames (after one warm-up clip). Writes `benchmarks/results/detectors.md` and prints it.
 """
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ import json
 import time
 
 import cv2
-import numpy as np
 from measure import commit, load, machine, write_report
 from real_set import REAL, people_of
 from threadpoolctl import threadpool_limits
@@ -78,7 +77,8 @@ def measure(frames_per_clip: int) -> tuple[list[dict], dict[str, float]]:
 
 def table(rows: list[dict]) -> str:
     head = ("| clip | people | most faces in a frame: MTCNN / BlazeFace | faces: MTCNN / BlazeFace "
-            "| MTCNN's faces BlazeFace misses | BlazeFace's faces MTCNN lacks | BlazeFace faces with implausible landmarks "
+            "| MTCNN's faces BlazeFace misses | BlazeFace's faces MTCNN lacks "
+            "| BlazeFace faces with implausible landmarks "
             "| narrowest face px: MTCNN / BlazeFace |\n|---|---|---|---|---|---|---|---|\n")
     body = "".join(
         f"| {r['clip']} | {r['people']} | {r['most_mtcnn']} / {r['most_blazeface']} | {r['faces_mtcnn']} / "

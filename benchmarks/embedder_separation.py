@@ -17,7 +17,6 @@ import argparse
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
