@@ -8,7 +8,8 @@ as the pipeline detects. Per clip: the people labelled (labels.json `all`, extra
 most faces either finds in one frame, the faces each finds, MTCNN's faces that BlazeFace misses
 (no BlazeFace face in that frame overlapping it by IoU 0.3 or more) and the other way round, and
 the narrowest face each finds; the clips with small second faces again on their own. Speed: CPU
-seconds per frame of `detect` on one thread, over all frames (after one warm-up clip). Writes `benchmarks/results/detectors.md` and prints it.
+seconds per frame of `detect` on one thread, over all frames (after one warm-up clip). Writes
+`benchmarks/results/detectors.md` and prints it.
 """
 from __future__ import annotations
 
