@@ -13,12 +13,11 @@ seconds per frame of `detect` on one thread, over all frames (after one warm-up 
 """
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
 import cv2
-from measure import commit, load, machine, write_report
+from measure import commit, frames_option, load, machine, write_report
 from real_set import REAL, people_of
 from threadpoolctl import threadpool_limits
 
@@ -93,17 +92,15 @@ def table(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=16, help="spread frames read from each clip")
-    args = parser.parse_args()
+    frames = frames_option(__doc__.splitlines()[0])
     cv2.setNumThreads(1)
     with threadpool_limits(1):
-        rows, ms = measure(args.frames)
+        rows, ms = measure(frames)
     fewer = [r["clip"] for r in rows if r["most_blazeface"] < min(r["most_mtcnn"], r["people"])]
     small = [r for r in rows if r["clip"] in SMALL_SECOND_FACES]
     report = (f"# BlazeFace against MTCNN on ../shared/real\n\n"
               f"Commit {commit()}; {machine()}; load average {load()} (1/5/15 min) when it finished.\n"
-              f"{args.frames} spread frames per clip at detect_width 480, each detector's default settings.\n\n"
+              f"{frames} spread frames per clip at detect_width 480, each detector's default settings.\n\n"
               f"CPU time of `detect` per frame, one thread: " + ", ".join(f"{n} {v:.1f} ms" for n, v in ms.items())
               + f".\n\nClips where BlazeFace shows fewer people in a frame than MTCNN (and than labelled): "
               f"{', '.join(fewer) or 'none'}.\n\nClips with small second faces:\n\n{table(small)}\n"

@@ -13,7 +13,6 @@ Writes `benchmarks/results/embedder_separation.md` and prints it.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from build_data import FACES
-from measure import commit, load, machine, write_report
+from measure import commit, frames_option, load, machine, write_report
 from PIL import Image
 from real_set import REAL, TUNE_CLIPS, people_of
 from threadpoolctl import threadpool_limits
@@ -130,16 +129,14 @@ def table(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=16, help="spread frames read from each clip")
-    args = parser.parse_args()
+    frames = frames_option(__doc__.splitlines()[0])
     cv2.setNumThreads(1)
     with threadpool_limits(1):
-        rows = measure(args.frames)
+        rows = measure(frames)
     report = (f"# Same-person and different-person distances per embedder\n\n"
               f"Commit {commit()}; {machine()}; load average {load()} (1/5/15 min).\n"
               f"Distances between prepared vectors (faceres: Euclidean between unit vectors, = sqrt(2 x cosine)); "
-              f"{args.frames} frames per clip, MTCNN's largest face in each.\n\n{table(rows)}")
+              f"{frames} frames per clip, MTCNN's largest face in each.\n\n{table(rows)}")
     write_report(report, "embedder_separation.md")
 
 
