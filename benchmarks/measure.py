@@ -2,6 +2,7 @@
 time of its whole process tree (the child and every worker it starts), sampled from /proc (Linux)."""
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -141,3 +142,10 @@ def write_report(report: str, name: str) -> None:
     out.parent.mkdir(exist_ok=True)
     out.write_text(report)
     print(report)
+
+
+def frames_option(description: str) -> int:
+    """The `--frames` option of a benchmark that reads spread frames of each clip (default 16)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--frames", type=int, default=16, help="spread frames read from each clip")
+    return parser.parse_args().frames

@@ -32,7 +32,8 @@ def anchors() -> np.ndarray:
 @dataclass
 class BlazeFaceConfig(DetectorConfig):
     name: str = "blazeface"
-    min_confidence: float = 0.75  # BlazeFace's scores run lower than MTCNN's
+    min_confidence: float = 0.75  # BlazeFace's scores run lower than MTCNN's: the labelled faces of
+    # ../shared/faces/people score 0.86-0.97 (MTCNN: 0.97-1.0); benchmarks/results/detectors.md
     threads: int = 1  # ONNX Runtime's intra-op threads: the executors run one worker per core
 
     def __post_init__(self) -> None:

@@ -40,6 +40,10 @@ class DlibEmbedder:
     # 0.71 apart. 0.55 leans to the low side of that gap: merging two influencers averages their
     # scores unseen, splitting one shows up as two cards with the same face.
     distance = Distance("euclidean", 0.55)
+    # The median distance between different people's faces, measured by benchmarks/embedder_separation.py
+    # on MTCNN's largest face in 16 frames of each single-person clip of the real-footage `tune` part
+    # (352 faces, 19 people; the photos of ../shared/faces give 0.844).
+    typical_different = 0.851
 
     def __init__(self, config: DlibConfig) -> None:
         self.config = config

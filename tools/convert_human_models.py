@@ -46,7 +46,8 @@ CONVERSIONS = {
 CROPS = [("people/obama/obama.jpg", (371, 83, 244, 342)), ("people/obama/obama2.jpg", (199, 218, 270, 414)),
          ("people/obama/obama4.jpg", (528, 125, 359, 509)), ("people/biden/biden.jpg", (433, 170, 283, 389)),
          ("people/biden/biden2.jpg", (426, 152, 444, 616)), ("people/kit_harington/john1.jpeg", (688, 77, 113, 155)),
-         ("people/kit_harington/john3.jpg", (263, 141, 172, 226)), ("people/rose_leslie/rose1.jpg", (632, 60, 235, 317))]
+         ("people/kit_harington/john3.jpg", (263, 141, 172, 226)),
+         ("people/rose_leslie/rose1.jpg", (632, 60, 235, 317))]
 BGR_MEANS = (103.939, 116.779, 123.68)  # faceres' input: BGR minus the ImageNet means
 
 
@@ -83,8 +84,12 @@ def write(produced: dict[str, Path], licence: Path) -> None:
     MODELS.mkdir(parents=True, exist_ok=True)
     for name, path in produced.items():
         shutil.copyfile(path, MODELS / name)
-    (MODELS / "SHA256SUMS").write_text("".join(f"{sha256(p)}  {n}\n" for n, p in sorted(produced.items())))
-    print(f"wrote {', '.join(sorted(produced))} and SHA256SUMS to {MODELS}; package licence: {licence.read_text().splitlines()[0]}")
+    sums = MODELS / "SHA256SUMS"  # other tools' lines (tools/dlib_to_onnx.py) are kept
+    lines = dict(line.split()[::-1] for line in sums.read_text().splitlines()) if sums.exists() else {}
+    lines.update({name: sha256(path) for name, path in produced.items()})
+    sums.write_text("".join(f"{digest}  {name}\n" for name, digest in sorted(lines.items())))
+    print(f"wrote {', '.join(sorted(produced))} and SHA256SUMS to {MODELS}; "
+          f"package licence: {licence.read_text().splitlines()[0]}")
 
 
 def check(produced: dict[str, Path]) -> None:
@@ -191,7 +196,8 @@ def half_weights(model):
         if tensor.data_type == onnx.TensorProto.FLOAT and tensor.dims and np.prod(tensor.dims) > 1:
             name = tensor.name
             tensor.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(tensor).astype(np.float16), name + "_fp16"))
-            casts.append(helper.make_node("Cast", [name + "_fp16"], [name], name=name + "_cast", to=onnx.TensorProto.FLOAT))
+            casts.append(helper.make_node("Cast", [name + "_fp16"], [name], name=name + "_cast",
+                                          to=onnx.TensorProto.FLOAT))
     nodes = casts + list(graph.node)
     del graph.node[:]
     graph.node.extend(nodes)
