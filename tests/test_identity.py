@@ -10,7 +10,7 @@ import pytest
 import influencer_kit.inputs
 
 from conftest import RouteHandler, CountingServer, run_cli
-from influencer_kit.faces.analyse import AnalysisRules, analyse_video
+from influencer_kit.faces.analyse import AnalysisRules, analyse_video, split_at_changes
 from influencer_kit.faces.embedding import MemberMemo, build_embedder, embed_prepared, mirror_face
 from influencer_kit.faces.quality import FLOOR, frontal, sharpness
 from influencer_kit.model import Face, FaceRecord
@@ -136,3 +136,11 @@ def test_fused_distance_is_the_root_mean_square_of_member_distances_in_their_uni
     a, b = (embed_prepared(fused, image, [face])[0] for image in (photo, other))
     assert member_units[0] > 0 and member_units[1] > 0
     assert float(np.linalg.norm(a - b)) == pytest.approx(np.sqrt(np.mean(np.square(member_units))), rel=1e-4)
+
+
+def test_a_track_whose_faces_disagree_is_cut_where_the_person_changes():
+    tracks = [0, 1, 0, 0, 1, 0]  # faces in time order; track 0 holds two people filmed alike
+    vectors = {0: [0.0, 0.0], 2: [0.1, 0.0], 3: [2.0, 0.0], 5: [2.1, 0.0], 1: [5.0, 5.0], 4: [5.0, 5.0]}
+    embedded = {i: np.asarray(v) for i, v in vectors.items()}
+    assert split_at_changes(tracks, {0}, embedded, 0.5) == [0, 1, 0, 2, 1, 2]
+    assert split_at_changes(tracks, set(), embedded, 0.5) == tracks

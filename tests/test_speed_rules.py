@@ -136,16 +136,16 @@ def test_mtcnn_batch_path_finds_what_detect_faces_finds(shared_faces):
         assert [f.confidence for f in faces] == pytest.approx([c for _, c in expected], abs=1e-4)
 
 
-def test_a_steady_face_is_read_in_four_frames_and_embedded_once(models, shared_faces, tmp_path):
+def test_a_steady_face_is_read_in_four_frames_and_embedded_twice(models, shared_faces, tmp_path):
     photo = load_rgb(shared_faces / "people" / "biden" / "biden.jpg")
     path = write_video(tmp_path / "steady.mp4", face_clip([photo], 40, seed=3))
     found = analyse_video(str(path), *models, AnalysisRules()).found
     assert len(found.frame_indices) == 4 and len(found.faces) == 4
-    assert len(np.unique(found.embeddings, axis=0)) == 1
+    assert len(np.unique(found.embeddings, axis=0)) == 2  # the best face of each half of the track
     every = analyse_video(str(path), *models, AnalysisRules(early_stop=False, faces_per_track=0)).found
     assert len(every.frame_indices) == 8 and len(np.unique(every.embeddings, axis=0)) == 8
     same_person = np.linalg.norm(every.embeddings - found.embeddings[0], axis=1)
-    assert same_person.max() < 0.4  # the one embedding stands for every face of the track
+    assert same_person.max() < 0.4  # the two embeddings stand for every face of the track
 
 
 def test_a_video_with_nobody_reads_the_whole_plan(models, tmp_path):
@@ -164,5 +164,5 @@ def test_per_video_rules_are_settings_and_part_of_the_face_cache_key(tmp_path):
     every = pipeline.run(make_config(tmp_path, [*base, "per_video.early_stop=false", "per_video.faces_per_track=0"]))
     assert list(default.videos["frames_sampled"]) == [4] and list(every.videos["frames_sampled"]) == [8]
     (vf_default,), (vf_every,) = default.faces.values(), every.faces.values()
-    assert len(np.unique(vf_default.embeddings, axis=0)) == 1
+    assert len(np.unique(vf_default.embeddings, axis=0)) == 2
     assert len(np.unique(vf_every.embeddings, axis=0)) == len(vf_every.faces) == 8

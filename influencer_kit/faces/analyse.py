@@ -8,10 +8,12 @@ Two rules keep the work small (see `analyse_video`):
   plan is skipped.
 - Best faces per track: faces of consecutive sampled frames are linked into tracks when they can be
   the same person (near, of similar size and colour: `link_step`); each track is split into
-  `faces_per_track` runs of frames and only the best face of each run (largest area x confidence)
-  is embedded. With 2 or more per track, embeddings that disagree (farther apart than
-  `same_person_distance`) mean the track may hold two people, and all its faces are embedded.
-  A face not embedded carries the embedding of its track's embedded face nearest in time.
+  `faces_per_track` runs of frames and only the best face of each run (`faces.quality`: size,
+  sharpness, frontal pose, confidence) is embedded. With 2 or more per track, embeddings that
+  disagree (farther apart than `same_person_distance`) mean the track may hold two people: all its
+  faces are embedded and the track is cut where one face disagrees with the one before it
+  (`split_at_changes`). A face not embedded carries the embedding of its track's embedded face
+  nearest in time.
 
 Two rules keep false faces out, before anything is embedded (`people_only`): a face whose landmarks
 could not be a face's (`plausible`), and, in a video of several frames, a face alone in its track
@@ -63,7 +65,9 @@ class PerVideoConfig:
     face cache key."""
 
     early_stop: bool = True  # read every other frame first; skip the rest when those show settled faces
-    faces_per_track: int = 1  # faces embedded per face track (its best ones); 0: every face
+    faces_per_track: int = 2  # faces embedded per face track (its best ones); 0: every face. Two let a
+    # track that holds two people (a cut between creators filmed alike) be found and cut
+    # (`split_at_changes`), and a template weigh more than one face
     same_person_distance: float | None = None  # with 2+ per track: picks farther apart than this embed the
     # whole track; null: the embedder's same-person distance
 
@@ -336,6 +340,7 @@ def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: Anal
     unsure = disagreeing_tracks(track_of_face, embedded, rules.same_person_distance)
     rest = [i for i, t in enumerate(track_of_face) if t in unsure and i not in embedded]
     embedded.update(embed_faces(embedder, frames, indices, seen, rest, memo))
+    track_of_face = split_at_changes(track_of_face, unsure, embedded, rules.same_person_distance)
     if memo is not None:
         memo.save()
     faces = VideoFaces(
@@ -348,6 +353,24 @@ def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: Anal
     )
     return VideoPictures(faces, [encode_jpeg(f, 85) for f in frames] if keep_frames else [],
                          [encode_jpeg(crop(frames[s.position], s.face.box)) for s in seen])
+
+
+def split_at_changes(track_of_face: list[int], unsure: set[int], embedded: dict[int, np.ndarray],
+                     distance: float) -> list[int]:
+    """Tracks `unsure` (every face embedded) cut wherever a face lies farther than `distance` from the
+    one before it in the track: a cut from one person to another who stands in the same place (two
+    creators filmed alike, one after the other) is not one person. The pieces get new track numbers;
+    grouping the video's faces may still join them when their embeddings agree on average."""
+    out = list(track_of_face)
+    next_track = max(track_of_face, default=-1) + 1
+    for track in sorted(unsure):
+        members = [i for i, t in enumerate(track_of_face) if t == track]  # in time order
+        current = track
+        for before, face in zip(members, members[1:]):
+            if np.linalg.norm(embedded[face] - embedded[before]) > distance:
+                current, next_track = next_track, next_track + 1
+            out[face] = current
+    return out
 
 
 def track_filled(track_of_face: list[int], frame_of_face: list[int], embedded: dict[int, np.ndarray]) -> np.ndarray:
