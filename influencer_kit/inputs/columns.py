@@ -1,10 +1,11 @@
-"""Which columns hold the video and its performance: by their names, or, when the header names
-neither as expected, by what their cells hold.
+"""Which columns hold the video and its performance: by their names, or, when the header does not
+name them as expected, by what their cells hold.
 
 By name: `video_url` and `performance` (or `data.url_column` / `data.performance_column`), case-,
-space- and underscore-insensitively. By content: the one column whose cells are mostly links or
-paths of files is the URL column, and the one column of numbers (or of those, the one next to it)
-the performance. Two columns that fit equally are refused, naming both.
+space- and underscore-insensitively. By content, for a column not named when the other one does
+not have its usual name either: the one column whose cells are mostly links or paths of files is
+the URL column, and the one column of numbers (or of those, the one next to the URL column) the
+performance. Two columns that fit equally are refused, naming both.
 """
 from __future__ import annotations
 
@@ -78,11 +79,13 @@ def sample(table: pd.DataFrame, column: str) -> list[object]:
 
 def find_url_column(table: pd.DataFrame, given_url: str | None, given_performance: str | None, base: Path,
                source: Path | str) -> Found | None:
-    """The URL column: by name; or, when the header names neither column, the one column of links
-    (paths taken from `base`, the sheet's folder). None when there is none; two columns of links raise."""
+    """The URL column: by name; or, unless the performance column has its usual name (so the header
+    names columns as expected), the one column of links (paths taken from `base`, the sheet's
+    folder). None when there is none; two columns of links raise."""
     columns = list(table.columns)
     by_name = named_column(columns, URL_NAME, given_url, "URL", source)
-    if by_name is not None or named_column(columns, PERFORMANCE_NAME, given_performance, "performance", source):
+    performance = named_column(columns, PERFORMANCE_NAME, given_performance, "performance", source)
+    if by_name is not None or (performance is not None and performance.how == BY_NAME):
         return by_name
     links = [c for c in columns if mostly(partial(is_link, base=base), sample(table, c))]
     if len(links) > 1:
@@ -92,13 +95,13 @@ def find_url_column(table: pd.DataFrame, given_url: str | None, given_performanc
 
 
 def find_performance_column(table: pd.DataFrame, url: Found, given: str | None, source: Path | str) -> Found:
-    """The performance column: by name; or, when the URL column was found by its links, the one
+    """The performance column: by name; or, unless the URL column has its usual name, the one
     column of numbers, or of several the one next to the URL column. `InputError` otherwise."""
     columns = list(table.columns)
     by_name = named_column(columns, PERFORMANCE_NAME, given, "performance", source)
     if by_name is not None:
         return by_name
-    if url.how != BY_LINKS:
+    if url.how == BY_NAME:
         raise missing_column(columns, given or PERFORMANCE_NAME, "performance", source)
     numbers = [c for c in columns if c != url.name and mostly(is_number, sample(table, c))]
     beside = [c for c in numbers if abs(columns.index(c) - columns.index(url.name)) == 1]
