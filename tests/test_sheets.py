@@ -67,11 +67,13 @@ def european_csv(folder: Path) -> Path:
 
 
 def xlsx_decimal_commas(folder: Path) -> Path:
-    return workbook(folder / "campaign.xlsx", {"Sheet1": [["Video URL", "Performance"], *map(list, zip(VIDEOS, COMMAS))]})
+    return workbook(folder / "campaign.xlsx",
+                    {"Sheet1": [["Video URL", "Performance"], *map(list, zip(VIDEOS, COMMAS))]})
 
 
 def csv_decimal_commas(folder: Path) -> Path:
-    return text_file(folder / "campaign.csv", ["Video URL,Performance", *(f'{v},"{p}"' for v, p in zip(VIDEOS, COMMAS))])
+    return text_file(folder / "campaign.csv",
+                     ["Video URL,Performance", *(f'{v},"{p}"' for v, p in zip(VIDEOS, COMMAS))])
 
 
 def other_names(folder: Path) -> Path:
@@ -84,43 +86,32 @@ def all_at_once(folder: Path) -> Path:
                                                *(f"Mon\t{v}\t{p}" for v, p in zip(VIDEOS, COMMAS))])
 
 
-SHEET = {"input.url_column": "Video URL", "input.performance_column": "Performance"}
-CASES: dict[str, tuple[Callable[[Path], Path], dict[str, str], str]] = {  # maker, MLflow params, the line printed
-    "title rows": (title_rows, {
-        "input.sheet": "Videos", "input.header_row": "3", **SHEET, "input.decimal": "."},
-        "sheet 'Videos' (the first sheet), header row 3 (it names both columns; rows 1-2 above it skipped), "
-        "URL column 'Video URL' (by its name), performance column 'Performance' (by its name), "
-        "decimal mark '.' (read off the column)"),
-    "second sheet": (second_sheet, {
-        "input.sheet": "Videos", "input.header_row": "1", **SHEET, "input.decimal": "."},
-        "sheet 'Videos' (the first with a URL column; 'Summary' has none), header row 1 (it names both columns), "
-        "URL column 'Video URL' (by its name), performance column 'Performance' (by its name), "
-        "decimal mark '.' (read off the column)"),
-    "semicolon csv": (european_csv, {
-        "input.separator": ";", "input.header_row": "1", **SHEET, "input.decimal": ","},
-        "separator ';' (sniffed), header row 1 (it names both columns), URL column 'Video URL' (by its name), "
-        "performance column 'Performance' (by its name), decimal mark ',' (read off the column)"),
-    "decimal commas in xlsx": (xlsx_decimal_commas, {
-        "input.sheet": "Sheet1", "input.header_row": "1", **SHEET, "input.decimal": ","},
-        "sheet 'Sheet1' (the first sheet), header row 1 (it names both columns), URL column 'Video URL' "
-        "(by its name), performance column 'Performance' (by its name), decimal mark ',' (read off the column)"),
-    "decimal commas in csv": (csv_decimal_commas, {
-        "input.separator": ",", "input.header_row": "1", **SHEET, "input.decimal": ","},
-        "separator ',' (sniffed), header row 1 (it names both columns), URL column 'Video URL' (by its name), "
-        "performance column 'Performance' (by its name), decimal mark ',' (read off the column)"),
-    "other names": (other_names, {
-        "input.sheet": "Sheet1", "input.header_row": "1", "input.url_column": "video link",
-        "input.performance_column": "Perf", "input.decimal": "."},
-        "sheet 'Sheet1' (the first sheet), header row 1 (the row above the links), URL column 'video link' "
-        "(its cells are links), performance column 'Perf' (its cells are numbers), "
-        "decimal mark '.' (read off the column)"),
-    "all at once": (all_at_once, {
-        "input.separator": "tab", "input.header_row": "3", "input.url_column": "video link",
-        "input.performance_column": "Perf", "input.decimal": ","},
-        "separator 'tab' (sniffed), header row 3 (the row above the links; rows 1-2 above it skipped), "
-        "URL column 'video link' (its cells are links), performance column 'Perf' (its cells are numbers), "
-        "decimal mark ',' (read off the column)"),
+NAMED = ("Video URL", "by its name", "Performance", "by its name")
+SEEN = ("video link", "its cells are links", "Perf", "its cells are numbers")
+TITLE = "; rows 1-2 above it skipped"
+CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, str, str], int, str, tuple[str, ...], str]] = {
+    # maker, (sheet or separator, its value, how), header row and how, the columns and how, decimal mark
+    "title rows": (title_rows, ("sheet", "Videos", "the first sheet"), 3, "it names both columns" + TITLE, NAMED, "."),
+    "second sheet": (second_sheet, ("sheet", "Videos", "the first with a URL column; 'Summary' has none"), 1,
+                     "it names both columns", NAMED, "."),
+    "semicolon csv": (european_csv, ("separator", ";", "sniffed"), 1, "it names both columns", NAMED, ","),
+    "decimal commas in xlsx": (xlsx_decimal_commas, ("sheet", "Sheet1", "the first sheet"), 1, "it names both columns",
+                               NAMED, ","),
+    "decimal commas in csv": (csv_decimal_commas, ("separator", ",", "sniffed"), 1, "it names both columns",
+                              NAMED, ","),
+    "other names": (other_names, ("sheet", "Sheet1", "the first sheet"), 1, "the row above the links", SEEN, "."),
+    "all at once": (all_at_once, ("separator", "tab", "sniffed"), 3, "the row above the links" + TITLE, SEEN, ","),
 }
+
+
+def expected(case: str) -> tuple[dict[str, str], str]:
+    """The case's MLflow params and the line printed at the start, from its literal parts."""
+    _, (where, value, how), row, row_how, (url, url_how, perf, perf_how), mark = CASES[case]
+    params = {f"input.{where}": value, "input.header_row": str(row), "input.url_column": url,
+              "input.performance_column": perf, "input.decimal": mark}
+    line = (f"{where} {value!r} ({how}), header row {row} ({row_how}), URL column {url!r} ({url_how}), "
+            f"performance column {perf!r} ({perf_how}), decimal mark {mark!r} (read off the column)")
+    return params, line
 
 
 @pytest.fixture
@@ -134,8 +125,8 @@ def folder(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("case", CASES)
 def test_each_case_reads_to_the_same_four_rows(case: str, folder: Path) -> None:
-    make, params, line = CASES[case]
-    sheet = read_sheet(make(folder))
+    params, line = expected(case)
+    sheet = read_sheet(CASES[case][0](folder))
     assert [(r.url, r.performance, r.performance_error) for r in sheet.rows] == [(*row, "") for row in ROWS]
     assert sheet.reading.params() == params
     assert sheet.reading.describe() == line
@@ -150,7 +141,8 @@ def test_a_set_decimal_mark_is_taken_as_set(folder: Path) -> None:
     sheet = read_sheet(csv_decimal_commas(folder), decimal=".")
     assert [r.performance for r in sheet.rows] == [None] * 4
     assert sheet.rows[0].performance_error == "Performance '1,5' is not a number"
-    mixed = text_file(folder / "mixed.csv", ["Video URL;Performance", "videos/grace_1.mp4;2.5", "videos/grace_2.mp4;1,5"])
+    mixed = text_file(folder / "mixed.csv",
+                      ["Video URL;Performance", "videos/grace_1.mp4;2.5", "videos/grace_2.mp4;1,5"])
     assert [(r.performance, r.performance_error) for r in read_sheet(mixed, decimal=",").rows] == [
         (None, "Performance '2.5' is not a number with a decimal comma (data.decimal=,)"), (1.5, "")]
 
@@ -257,8 +249,8 @@ def mlflow_params(db: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("case", CASES)
 def test_each_case_runs_end_to_end(case: str, folder: Path, cache: Path) -> None:
-    make, params, line = CASES[case]
-    sheet = make(folder)
+    params, line = expected(case)
+    sheet = CASES[case][0](folder)
     out = folder / "out"
     done = run_cli([f"data.path={sheet}", f"output.dir={out}", f"cache.dir={cache}",
                     f"tracking.uri=sqlite:///{folder / 'mlflow.db'}", "output.progress=false"], cwd=folder)
