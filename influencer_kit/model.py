@@ -59,9 +59,10 @@ class Reading:
         """(what, the choice, how it was made), in reading order."""
         found = [("sheet", repr(self.sheet), self.sheet_how)] if self.sheet else [
             ("separator", repr(self.separator), "sniffed")]
-        title = f"; rows 1-{self.header_row - 1} above it skipped" if self.header_row > 1 else ""
+        above = {1: "", 2: "; row 1 above it skipped"}.get(
+            self.header_row, f"; rows 1-{self.header_row - 1} above it skipped")
         return found + [
-            ("header", f"row {self.header_row}", self.header_how + title),
+            ("header", f"row {self.header_row}", self.header_how + above),
             ("URL column", repr(self.url_column), self.url_how),
             ("performance column", repr(self.performance_column), self.performance_how),
             ("decimal mark", repr(self.decimal), self.decimal_how),

@@ -159,6 +159,11 @@ def two_link_columns(folder: Path) -> Path:
         ["Video", "Backup link", "Perf"], *([v, f"https://backup.example/{v}", n] for v, n in ROWS)]})
 
 
+def two_number_columns(folder: Path) -> Path:
+    return workbook(folder / "campaign.xlsx", {"Sheet1": [
+        ["video link", "Views", "Perf"], *([v, 1000 + i, n] for i, (v, n) in enumerate(ROWS))]})
+
+
 def no_sheet_with_links(folder: Path) -> Path:
     return workbook(folder / "campaign.xlsx", {
         "Summary": [["Campaign", "Videos"], ["Q3", 4]], "Notes": [["Who", "What"], ["Ana", "check Q4"]], "Empty": []})
@@ -172,6 +177,9 @@ REFUSALS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "two URL-like columns": (two_link_columns,
                              "campaign.xlsx has 2 columns of links: 'Video', 'Backup link'; name the URL column with "
                              "data.url_column=..."),
+    "two numeric columns": (two_number_columns,
+                            "campaign.xlsx has 2 columns of numbers that could be the performance: 'Views', 'Perf'; "
+                            "name it with data.performance_column=..."),
     "no sheet with a URL column": (no_sheet_with_links,
                                    "campaign.xlsx has no sheet with a URL column (looked for 'video_url', or a column "
                                    "of links): sheet 'Summary' has 'Campaign', 'Videos'; sheet 'Notes' has 'Who', "
@@ -269,3 +277,15 @@ def test_each_case_runs_end_to_end(case: str, folder: Path, cache: Path) -> None
     if checker.exists():  # its own reader takes a sheet's first row as the header, so the sheet is not passed
         checked = subprocess.run([sys.executable, str(checker), str(out)], capture_output=True, text=True)
         assert checked.returncode == 0, checked.stdout
+
+
+def test_data_decimal_comma_works_as_typed(folder: Path, cache: Path) -> None:
+    """`data.decimal=,`, the setting the refusal names, typed as is (Hydra alone would read a sweep)."""
+    out = folder / "out"
+    done = run_cli([f"data.path={mixed_decimals(folder)}", "data.decimal=,", f"output.dir={out}",
+                    f"cache.dir={cache}", "tracking.enabled=false", "output.progress=false"], cwd=folder)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "decimal mark ',' (set by data.decimal)" in done.stdout
+    assert list(pd.read_csv(out / "ProcessedVideos_videos.csv")["status"]) == ["ok"] * 4
+    metrics = pd.read_csv(out / "PerformanceMetrics_videos.csv")
+    assert list(metrics["mean_performance"]) == pytest.approx([1.375, 1.375])  # (1.5 + 1.25) / 2, (0.75 + 2) / 2

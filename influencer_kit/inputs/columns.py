@@ -4,8 +4,8 @@ name them as expected, by what their cells hold.
 By name: `video_url` and `performance` (or `data.url_column` / `data.performance_column`), case-,
 space- and underscore-insensitively. By content, for a column not named when the other one does
 not have its usual name either: the one column whose cells are mostly links or paths of files is
-the URL column, and the one column of numbers (or of those, the one next to the URL column) the
-performance. Two columns that fit equally are refused, naming both.
+the URL column, and the one column of numbers the performance. Two columns that fit equally are
+refused, naming both.
 """
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ def find_url_column(table: pd.DataFrame, given_url: str | None, given_performanc
 
 def find_performance_column(table: pd.DataFrame, url: Found, given: str | None, source: Path | str) -> Found:
     """The performance column: by name; or, unless the URL column has its usual name, the one
-    column of numbers, or of several the one next to the URL column. `InputError` otherwise."""
+    column of numbers beside it. `InputError` otherwise, naming the columns of numbers when there
+    are several (a count of views next to the score must not be taken for it)."""
     columns = list(table.columns)
     by_name = named_column(columns, PERFORMANCE_NAME, given, "performance", source)
     if by_name is not None:
@@ -104,10 +105,8 @@ def find_performance_column(table: pd.DataFrame, url: Found, given: str | None, 
     if url.how == BY_NAME:
         raise missing_column(columns, given or PERFORMANCE_NAME, "performance", source)
     numbers = [c for c in columns if c != url.name and mostly(is_number, sample(table, c))]
-    beside = [c for c in numbers if abs(columns.index(c) - columns.index(url.name)) == 1]
-    for fits in (numbers, beside):
-        if len(fits) == 1:
-            return Found(fits[0], BY_NUMBERS)
+    if len(numbers) == 1:
+        return Found(numbers[0], BY_NUMBERS)
     if numbers:
         raise InputError(f"{source} has {len(numbers)} columns of numbers that could be the performance: "
                          f"{', '.join(map(repr, numbers))}; name it with data.performance_column=...")
