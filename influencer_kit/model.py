@@ -54,11 +54,12 @@ class Reading:
     decimal: str  # the performance column's decimal mark: "." or ","
     decimal_how: str
     separator: str  # a CSV's field separator (",", ";", "tab"); "" for a workbook
+    separator_how: str
 
     def choices(self) -> list[tuple[str, str, str]]:
         """(what, the choice, how it was made), in reading order."""
         found = [("sheet", repr(self.sheet), self.sheet_how)] if self.sheet else [
-            ("separator", repr(self.separator), "sniffed")]
+            ("separator", repr(self.separator), self.separator_how)]
         above = {1: "", 2: "; row 1 above it skipped"}.get(
             self.header_row, f"; rows 1-{self.header_row - 1} above it skipped")
         return found + [

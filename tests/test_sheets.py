@@ -213,12 +213,18 @@ def test_the_cli_stops_with_that_line(case: str, folder: Path) -> None:
 # ---------------------------------------------------------------- the pieces: dialect and decimal mark
 
 @pytest.mark.parametrize("lines, bom, dialect", [
-    (["Video URL,Performance", "https://a.example/1,1.5", "https://a.example/2,2"], False, CsvDialect(",", '"')),
-    (["Video URL;Performance", "https://a.example/1;1,5", "https://a.example/2;2,25"], True, CsvDialect(";", '"')),
-    (["Video URL\tPerformance", "https://a.example/1\t1.5", "https://a.example/2\t2"], False, CsvDialect("\t", '"')),
-    (["Video URL,Performance", "https://a.example/1,'1,5'", "https://a.example/2,'2,25'"], False, CsvDialect(",", "'")),
-    (["Campaign Q3 creatives", "", "Video URL;Performance", "a.mp4;1,5", "b.mp4;2,25"], False, CsvDialect(";", '"')),
-    (["Video URL", "https://a.example/1"], False, CsvDialect(",", '"')),  # one column: nothing to sniff
+    (["Video URL,Performance", "https://a.example/1,1.5", "https://a.example/2,2"], False,
+     CsvDialect(",", '"', "sniffed")),
+    (["Video URL;Performance", "https://a.example/1;1,5", "https://a.example/2;2,25"], True,
+     CsvDialect(";", '"', "sniffed")),
+    (["Video URL\tPerformance", "https://a.example/1\t1.5", "https://a.example/2\t2"], False,
+     CsvDialect("\t", '"', "sniffed")),
+    (["Video URL,Performance", "https://a.example/1,'1,5'", "https://a.example/2,'2,25'"], False,
+     CsvDialect(",", "'", "sniffed")),
+    (["Campaign Q3 creatives", "", "Video URL;Performance", "a.mp4;1,5", "b.mp4;2,25"], False,
+     CsvDialect(";", '"', "sniffed")),
+    (["Video URL", "https://a.example/1"], False,  # one column: nothing to sniff
+     CsvDialect(",", '"', "the sniffer could not tell; a comma")),
 ])
 def test_the_csv_dialect_is_sniffed(lines: list[str], bom: bool, dialect: CsvDialect, tmp_path: Path) -> None:
     assert sniff(text_file(tmp_path / "sheet.csv", lines, bom=bom), title_lines=50) == dialect

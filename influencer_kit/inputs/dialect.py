@@ -21,6 +21,7 @@ class CsvDialect:
 
     separator: str = ","
     quotechar: str = '"'
+    how: str = "the sniffer could not tell; a comma"
 
     def rows(self, path: Path, limit: int) -> list[list[str]]:
         """The first `limit` rows as lists of cells (a blank line is an empty row), however many
@@ -50,5 +51,5 @@ def sniff(path: Path, title_lines: int) -> CsvDialect:
             found = csv.Sniffer().sniff("".join(lines[start:]), delimiters=SEPARATORS)
         except csv.Error:
             continue
-        return CsvDialect(found.delimiter, found.quotechar or '"')
+        return CsvDialect(found.delimiter, found.quotechar or '"', "sniffed")
     return CsvDialect()

@@ -29,7 +29,7 @@ from influencer_kit.inputs.cells import cell_text, is_blank
 from influencer_kit.inputs.columns import (PERFORMANCE_NAME, URL_NAME, Found, find_column,
                                            find_performance_column, find_url_column, missing_column)
 from influencer_kit.inputs.decimals import COMMA, DECIMALS, POINT, decimal_mark, number_from_text
-from influencer_kit.inputs.dialect import ENCODING, sniff
+from influencer_kit.inputs.dialect import ENCODING, CsvDialect, sniff
 from influencer_kit.inputs.header import SEARCH_ROWS, Header, find_header
 from influencer_kit.model import InputRow, Reading, Sheet
 
@@ -62,7 +62,7 @@ class Candidate:
     sheet: str  # "" for a CSV
     header: Header
     table: pd.DataFrame
-    separator: str = ""  # a CSV's, in words
+    dialect: CsvDialect | None = None  # a CSV's
 
 
 def pick_sheet(path: Path, names: list[str], wanted: str | int | None) -> str:
@@ -93,7 +93,7 @@ def candidates(path: Path, wanted: str | int | None, names: tuple[str, str]) -> 
         header = find_header(dialect.rows(path, SEARCH_ROWS), names, path.parent)
         table = pd.read_csv(path, sep=dialect.separator, quotechar=dialect.quotechar, encoding=ENCODING,
                             skiprows=header.index, **AS_TYPED)
-        yield Candidate("", header, _with_text_names(table), dialect.name())
+        yield Candidate("", header, _with_text_names(table), dialect)
         return
     with pd.ExcelFile(path) as book:
         sheets = book.sheet_names if wanted in (None, "") else [pick_sheet(path, book.sheet_names, wanted)]
@@ -225,6 +225,7 @@ def read_sheet(path: str | Path, sheet: str | int | None = None, url_column: str
         header_row=taken.header.index + 1, header_how=taken.header.how,
         url_column=url.name, url_how=url.how, performance_column=perf.name, performance_how=perf.how,
         decimal=mark, decimal_how="set by data.decimal" if decimal else "read off the column",
-        separator=taken.separator,
+        separator=taken.dialect.name() if taken.dialect else "",
+        separator_how=taken.dialect.how if taken.dialect else "",
     )
     return Sheet(path=path, table=table, rows=rows, reading=reading)
