@@ -56,8 +56,9 @@ def title_rows(folder: Path) -> Path:
 
 
 def second_sheet(folder: Path) -> Path:
+    """Behind a summary sheet that links the best video but holds no scores."""
     return workbook(folder / "campaign.xlsx", {
-        "Summary": [["Campaign", "Videos", "Mean"], ["Q3", 4, 1.4375]],
+        "Summary": [["Campaign", "Best video"], ["Q3", "https://example.com/best.mp4"]],
         "Videos": [["Video URL", "Performance"], *map(list, ROWS)]})
 
 
@@ -92,7 +93,7 @@ TITLE = "; rows 1-2 above it skipped"
 CASES: dict[str, tuple[Callable[[Path], Path], tuple[str, str, str], int, str, tuple[str, ...], str]] = {
     # maker, (sheet or separator, its value, how), header row and how, the columns and how, decimal mark
     "title rows": (title_rows, ("sheet", "Videos", "the first sheet"), 3, "it names both columns" + TITLE, NAMED, "."),
-    "second sheet": (second_sheet, ("sheet", "Videos", "the first with a URL column; 'Summary' has none"), 1,
+    "second sheet": (second_sheet, ("sheet", "Videos", "the first with both columns; 'Summary' has not"), 1,
                      "it names both columns", NAMED, "."),
     "semicolon csv": (european_csv, ("separator", ";", "sniffed"), 1, "it names both columns", NAMED, ","),
     "decimal commas in xlsx": (xlsx_decimal_commas, ("sheet", "Sheet1", "the first sheet"), 1, "it names both columns",
@@ -194,6 +195,15 @@ def test_what_the_reader_cannot_decide_is_refused_in_one_line(case: str, folder:
     with pytest.raises(InputError) as refused:
         read_sheet(make(folder))
     assert str(refused.value) == f"{folder}/{message}"
+
+
+def test_a_sheet_with_links_but_no_scores_says_so_when_no_later_sheet_has_both(folder: Path) -> None:
+    book = workbook(folder / "campaign.xlsx", {"Videos": [["Video URL", "Score"], ["videos/grace_1.mp4", 1.5]],
+                                               "Notes": [["Who"], ["Ana"]]})
+    with pytest.raises(InputError) as refused:
+        read_sheet(book)
+    assert str(refused.value) == (f"{book} has no performance column: looked for 'performance' among its columns "
+                                  "'Video URL', 'Score'; name the right one with data.performance_column=...")
 
 
 def test_a_refusal_is_undone_by_the_setting_it_names(folder: Path) -> None:

@@ -1,9 +1,9 @@
 """Reading the input spreadsheet: one `InputRow` per posted video, in input order.
 
 A sheet is taken the way analysts make it: the sheet holding the videos (`data.sheet` unset: the
-first with a URL column), its header row below any title (header.py), its columns by name or by
-content (columns.py), a CSV's separator (dialect.py) and the performance column's decimal mark
-(decimals.py). Each choice is kept in the sheet's `Reading`.
+first with a URL and a performance column), its header row below any title (header.py), its
+columns by name or by content (columns.py), a CSV's separator (dialect.py) and the performance
+column's decimal mark (decimals.py). Each choice is kept in the sheet's `Reading`.
 
 Problems that make the whole input unusable (no file, not a spreadsheet, no URL or performance
 column, no rows) raise `InputError` with one message saying what was found; problems of one row
@@ -117,29 +117,35 @@ def damaged_as_input_error(path: Path) -> Iterator[None]:
                          f"{err}); save the sheet again as .xlsx or .csv") from err
 
 
-def with_url_column(path: Path, wanted: str | int | None, given_url: str | None,
-                    given_performance: str | None) -> tuple[Candidate, Found, str]:
-    """The first candidate sheet that has a URL column, that column, and how the sheet was chosen;
-    `InputError` when none has one (naming every sheet and its columns)."""
+def with_columns(path: Path, wanted: str | int | None, given_url: str | None,
+                 given_performance: str | None) -> tuple[Candidate, Found, Found, str]:
+    """The first candidate sheet with a URL and a performance column, those columns, and how the
+    sheet was chosen (a summary sheet in front may hold a link, but not the videos' scores). Where
+    a sheet has a URL column but no performance column, and no later sheet has both, its error is
+    raised; where none has a URL column, an error naming every sheet and its columns."""
     names = (given_url or URL_NAME, given_performance or PERFORMANCE_NAME)
     passed: list[Candidate] = []
+    first_error: InputError | None = None
     with damaged_as_input_error(path):
         for candidate in candidates(path, wanted, names):
-            columns = list(candidate.table.columns)
-            url = find_url_column(candidate.table, given_url, given_performance, path.parent, path) if columns else None
-            if url is not None:
-                return candidate, url, sheet_how(wanted, [c.sheet for c in passed])
+            url = find_url_column(candidate.table, given_url, given_performance, path.parent, path)
+            try:
+                if url is not None:
+                    perf = find_performance_column(candidate.table, url, given_performance, path)
+                    return candidate, url, perf, sheet_how(wanted, [c.sheet for c in passed])
+            except InputError as err:
+                first_error = first_error or err
             passed.append(candidate)
-    raise no_url_column(path, passed, names[0])
+    raise first_error or no_url_column(path, passed, names[0])
 
 
 def sheet_how(wanted: str | int | None, passed: list[str]) -> str:
-    """How the sheet was chosen: set, the first, or the first with a URL column after `passed`."""
+    """How the sheet was chosen: set, the first, or the first with both columns after `passed`."""
     if wanted not in (None, ""):
         return "set by data.sheet"
     if not passed:
         return "the first sheet"
-    return f"the first with a URL column; {', '.join(map(repr, passed))} {'has' if len(passed) == 1 else 'have'} none"
+    return f"the first with both columns; {', '.join(map(repr, passed))} {'has' if len(passed) == 1 else 'have'} not"
 
 
 def no_url_column(path: Path, passed: list[Candidate], wanted: str) -> InputError:
@@ -201,9 +207,8 @@ def read_sheet(path: str | Path, sheet: str | int | None = None, url_column: str
         raise InputError(f"spreadsheet not found: {path}")
     if path.is_dir():
         raise InputError(f"{path} is a folder; data.path must name an .xlsx or .csv file")
-    taken, url, sheet_chosen = with_url_column(path, sheet, url_column, performance_column)
+    taken, url, perf, sheet_chosen = with_columns(path, sheet, url_column, performance_column)
     table = taken.table
-    perf = find_performance_column(table, url, performance_column, path)
     label_col = find_column(list(table.columns), label_column, label_column, "label", path) if label_column else None
     if table.empty:
         raise InputError(f"spreadsheet {path} has the columns {', '.join(map(repr, table.columns))} but no rows")
