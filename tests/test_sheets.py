@@ -206,6 +206,13 @@ def test_a_sheet_with_links_but_no_scores_says_so_when_no_later_sheet_has_both(f
                                   "'Video URL', 'Score'; name the right one with data.performance_column=...")
 
 
+def test_a_set_column_is_never_replaced_by_one_found_by_content(folder: Path) -> None:
+    with pytest.raises(InputError) as refused:
+        read_sheet(other_names(folder), url_column="Videos")
+    assert str(refused.value) == (f"{folder}/campaign.xlsx has no URL column: looked for 'Videos' among its columns "
+                                  "'video link', 'Perf'; name the right one with data.url_column=...")
+
+
 def test_a_refusal_is_undone_by_the_setting_it_names(folder: Path) -> None:
     assert [r.performance for r in read_sheet(mixed_decimals(folder), decimal=",").rows] == [1.5, 1.25, 0.75, 2.0]
     assert [r.url for r in read_sheet(two_link_columns(folder), url_column="Video").rows] == VIDEOS

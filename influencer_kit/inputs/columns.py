@@ -2,10 +2,10 @@
 name them as expected, by what their cells hold.
 
 By name: `video_url` and `performance` (or `data.url_column` / `data.performance_column`), case-,
-space- and underscore-insensitively. By content, for a column not named when the other one does
-not have its usual name either: the one column whose cells are mostly links or paths of files is
-the URL column, and the one column of numbers the performance. Two columns that fit equally are
-refused, naming both.
+space- and underscore-insensitively. By content, for a column neither set nor named when the other
+one does not have its usual name either: the one column whose cells are mostly links or paths of
+files is the URL column, and the one column of numbers the performance. Two columns that fit
+equally are refused, naming both.
 """
 from __future__ import annotations
 
@@ -56,8 +56,10 @@ def named_column(columns: list[str], wanted: str, given: str | None, what: str,
     return Found(matches[0], how) if matches else None
 
 
-def missing_column(columns: list[str], wanted: str, what: str, source: Path | str, searched: str = "") -> InputError:
-    """The error for a column found neither by name nor (`searched` says how it was looked for) by content."""
+def missing_column(columns: list[str], wanted: str, what: str, source: Path | str,
+                   searched: str = "") -> InputError:
+    """The error for a column found neither by name nor (`searched` says how it was looked for) by
+    content."""
     found = ", ".join(repr(str(c)) for c in columns)
     return InputError(f"{source} has no {what} column: looked for {wanted!r} among its columns {found}{searched}; "
                       f"name the right one with {SETTINGS[what]}=...")
@@ -78,14 +80,14 @@ def sample(table: pd.DataFrame, column: str) -> list[object]:
 
 
 def find_url_column(table: pd.DataFrame, given_url: str | None, given_performance: str | None, base: Path,
-               source: Path | str) -> Found | None:
-    """The URL column: by name; or, unless the performance column has its usual name (so the header
-    names columns as expected), the one column of links (paths taken from `base`, the sheet's
-    folder). None when there is none; two columns of links raise."""
+                    source: Path | str) -> Found | None:
+    """The URL column: by name; or, unless it is set (`given_url`) or the performance column has
+    its usual name (so the header names columns as expected), the one column of links (paths taken
+    from `base`, the sheet's folder). None when there is none; two columns of links raise."""
     columns = list(table.columns)
     by_name = named_column(columns, URL_NAME, given_url, "URL", source)
     performance = named_column(columns, PERFORMANCE_NAME, given_performance, "performance", source)
-    if by_name is not None or (performance is not None and performance.how == BY_NAME):
+    if by_name is not None or given_url or (performance is not None and performance.how == BY_NAME):
         return by_name
     links = [c for c in columns if mostly(partial(is_link, base=base), sample(table, c))]
     if len(links) > 1:
@@ -95,14 +97,14 @@ def find_url_column(table: pd.DataFrame, given_url: str | None, given_performanc
 
 
 def find_performance_column(table: pd.DataFrame, url: Found, given: str | None, source: Path | str) -> Found:
-    """The performance column: by name; or, unless the URL column has its usual name, the one
-    column of numbers beside it. `InputError` otherwise, naming the columns of numbers when there
-    are several (a count of views next to the score must not be taken for it)."""
+    """The performance column: by name; or, unless it is set (`given`) or the URL column has its
+    usual name, the one column of numbers beside it. `InputError` otherwise, naming the columns of
+    numbers when there are several (a count of views next to the score must not be taken for it)."""
     columns = list(table.columns)
     by_name = named_column(columns, PERFORMANCE_NAME, given, "performance", source)
     if by_name is not None:
         return by_name
-    if url.how == BY_NAME:
+    if given or url.how == BY_NAME:
         raise missing_column(columns, given or PERFORMANCE_NAME, "performance", source)
     numbers = [c for c in columns if c != url.name and mostly(is_number, sample(table, c))]
     if len(numbers) == 1:
