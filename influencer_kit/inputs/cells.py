@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from influencer_kit.inputs.decimals import DECIMALS, number_from_text
@@ -55,7 +56,7 @@ def is_number(value: object) -> bool:
     return False
 
 
-def mostly(test, cells: list[object], share: float = 0.5) -> bool:
+def mostly(test: Callable[[object], bool], cells: list[object], share: float = 0.5) -> bool:
     """Whether more than `share` of the cells that are not blank pass `test` (False when all are blank)."""
     filled = [cell for cell in cells if not is_blank(cell)]
     return bool(filled) and sum(map(test, filled)) > share * len(filled)
