@@ -17,6 +17,7 @@ from influencer_kit.app import main_task
 from influencer_kit.errors import EXIT_STATUS, ComponentError, InfluencerKitError
 
 INTERRUPTED = 130  # exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it
+DECIMAL_COMMA, DECIMAL_COMMA_ESCAPED = "data.decimal=,", r"data.decimal=\,"
 FULL_ERROR_ENV = "HYDRA_FULL_ERROR"  # set: Hydra raises errors instead of printing them (set by the user: tracebacks)
 
 log = logging.getLogger("influencer_kit")
@@ -54,8 +55,15 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     sys.exit(128 + signum)
 
 
+def comma_escaped(args: list[str]) -> list[str]:
+    """The command line with `data.decimal=,` escaped for Hydra, which reads a bare comma as a list
+    of sweep values, so that the setting works as the docs and the errors write it."""
+    return [DECIMAL_COMMA_ESCAPED if arg == DECIMAL_COMMA else arg for arg in args]
+
+
 def cli() -> None:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    sys.argv[1:] = comma_escaped(sys.argv[1:])
     tracebacks = FULL_ERROR_ENV in os.environ
     os.environ[FULL_ERROR_ENV] = "1"  # Hydra raises what it refuses, for `config.explain`
     try:

@@ -38,13 +38,62 @@ class InputRow:
     label: str  # ground truth from data.label_column, else ""
 
 
+@dataclass(frozen=True)
+class Reading:
+    """Every choice the reader made in taking the spreadsheet, each with how it was made: printed
+    when a run starts, logged to MLflow (`input.*` params) and shown in the report."""
+
+    sheet: str  # the workbook's sheet; "" for a CSV
+    sheet_how: str
+    header_row: int  # the header's row in the file, counted from 1
+    header_how: str
+    url_column: str
+    url_how: str
+    performance_column: str
+    performance_how: str
+    decimal: str  # the performance column's decimal mark: "." or ","
+    decimal_how: str
+    separator: str  # a CSV's field separator (",", ";", "tab"); "" for a workbook
+    separator_how: str
+
+    def choices(self) -> list[tuple[str, str, str]]:
+        """(what, the choice, how it was made), in reading order."""
+        found = [("sheet", repr(self.sheet), self.sheet_how)] if self.sheet else [
+            ("separator", repr(self.separator), self.separator_how)]
+        above = {1: "", 2: "; row 1 above it skipped"}.get(
+            self.header_row, f"; rows 1-{self.header_row - 1} above it skipped")
+        return found + [
+            ("header", f"row {self.header_row}", self.header_how + above),
+            ("URL column", repr(self.url_column), self.url_how),
+            ("performance column", repr(self.performance_column), self.performance_how),
+            ("decimal mark", repr(self.decimal), self.decimal_how),
+        ]
+
+    def describe(self) -> str:
+        """The choices in one line."""
+        return ", ".join(f"{what} {choice} ({how})" for what, choice, how in self.choices())
+
+    def params(self) -> dict[str, str]:
+        """The choices as MLflow params."""
+        where = {"input.sheet": self.sheet} if self.sheet else {"input.separator": self.separator}
+        return {**where, "input.header_row": str(self.header_row), "input.url_column": self.url_column,
+                "input.performance_column": self.performance_column, "input.decimal": self.decimal}
+
+
 @dataclass
 class Sheet:
     path: Path
-    table: pd.DataFrame  # the input exactly as read, every column kept
+    table: pd.DataFrame  # the input exactly as read from its header down, every column kept
     rows: list[InputRow]
-    url_column: str
-    performance_column: str
+    reading: Reading  # which sheet, header row and columns were taken, and how
+
+    @property
+    def url_column(self) -> str:
+        return self.reading.url_column
+
+    @property
+    def performance_column(self) -> str:
+        return self.reading.performance_column
 
 
 @dataclass

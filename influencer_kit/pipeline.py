@@ -59,7 +59,8 @@ def run(cfg: DictConfig) -> Result:
 
     with timed(timings, "read spreadsheet"):
         sheet = read_sheet(input_path(cfg, fetch_cfg), cfg.data.sheet, cfg.data.url_column,
-                           cfg.data.performance_column, cfg.data.label_column)
+                           cfg.data.performance_column, cfg.data.label_column, cfg.data.decimal)
+        log.info("input %s: %s", sheet.path.name, sheet.reading.describe())
         performance = ranking.normalised_performance(sheet, cfg.ranking)  # None unless ranking.normalize_by
         check_executor(cfg.executor)  # executor=ray without Ray installed is refused before any work (and
         # executor=local starts its fork server, whose imports overlap the first downloads)

@@ -23,7 +23,8 @@ CASES = {  # overrides -> the one line on stderr
     # data
     "data.sheet=true": "error: data.sheet: a sheet's name or its index (0 is the first), got True",
     "data.pth=videos.csv": "error: data.pth: no such setting; data's settings are path, sheet, url_column, "
-                           "performance_column, label_column",
+                           "performance_column, label_column, decimal",
+    "data.decimal=comma": "error: data.decimal: `,` or `.` or null, got 'comma'",
     # fetch
     "fetch.retries=-1": "error: fetch.retries: a whole number, 0 or more, got -1",
     "fetch.read_timeout=soon": "error: fetch.read_timeout: a number, got 'soon'",

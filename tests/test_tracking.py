@@ -252,7 +252,7 @@ def test_a_bad_tracking_uri_fails_the_job_with_a_visible_error(tmp_path, small_d
 
 def test_a_sweep_stopped_by_a_bad_spreadsheet_leaves_its_parent_failed(tmp_path):
     sheet = tmp_path / "videos.csv"
-    sheet.write_text("Link,Score\nhttps://example.com/a.mp4,1\n")  # neither expected column
+    sheet.write_text("Name,Notes\nAna,first post\n")  # neither expected column, and no column of links
     done = run_cli(["-m", "cluster.eps=0.4,0.6", f"data.path={sheet}", f"cache.dir={tmp_path / 'cache'}",
                     *SMALL], cwd=tmp_path)
     assert done.returncode == 2 and "error:" in done.stderr

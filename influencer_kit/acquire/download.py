@@ -73,12 +73,6 @@ def invalid_row(row: int, url: str, source: str, error: str) -> Fetched:
     return failed_row(row, url, source, error, status=Status.INVALID_URL)
 
 
-def resolve_path(path: str, base_dir: Path) -> Path:
-    """A local path with ``~`` expanded, relative ones taken from ``base_dir``."""
-    p = Path(os.path.expanduser(path))  # unlike Path.expanduser, leaves an unknown ~user alone
-    return p if p.is_absolute() else Path(base_dir) / p
-
-
 def _extension(name: str) -> str:
     """The lower-cased suffix of a file name if short and alphanumeric (``.mp4``), else ""."""
     suffix = PurePosixPath(name).suffix

@@ -15,8 +15,9 @@ from urllib.request import url2pathname
 import requests
 from tqdm import tqdm
 
-from influencer_kit.acquire.download import ACCEPTED, FetchConfig, fetch_local, invalid_row, resolve_path
+from influencer_kit.acquire.download import ACCEPTED, FetchConfig, fetch_local, invalid_row
 from influencer_kit.acquire.links import fetch_web
+from influencer_kit.inputs.cells import resolve_path
 from influencer_kit.model import Fetched
 
 

@@ -148,6 +148,7 @@ def log_result(result, cfg: DictConfig, metrics: dict[str, float], notes: dict[s
         "ik.input_sha256": hash_file(result.sheet.path)[0],
         **{f"ik.note.{topic}": text for topic, text in notes.items()},
     })
+    mlflow.log_params(result.sheet.reading.params())  # how the spreadsheet was read
     mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
     out = result.output_dir
     for path in sorted(out.glob("*.xlsx")) + sorted(out.glob("*.csv")) + sorted(out.glob("report.html")):

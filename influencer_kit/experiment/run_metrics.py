@@ -8,7 +8,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from influencer_kit.experiment.evaluation import external_scores, internal_scores
-from influencer_kit.inputs.sheet import normalise
+from influencer_kit.inputs.columns import normalise
 from influencer_kit.model import UNANALYSED, Status
 from influencer_kit.ranking import ranking
 

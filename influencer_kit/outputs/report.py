@@ -24,7 +24,7 @@ from influencer_kit import __version__
 from influencer_kit.ranking import ranking
 from influencer_kit.atomic import write_atomic
 from influencer_kit.model import Result
-from influencer_kit.acquire.download import resolve_path
+from influencer_kit.inputs.cells import resolve_path
 from influencer_kit.people.grouping import best_face
 from influencer_kit.outputs.folders import first_rows
 from influencer_kit.outputs.tradeoff_chart import FONT, GRID, INK, MUTED, tradeoff_svg
@@ -295,6 +295,7 @@ def header(result: Result) -> str:
     return (
         "<header><h1>Influencer report</h1>"
         f'<p class="sub">{esc(result.sheet.path.name)}: who appears in the videos and how their videos perform</p>'
+        f'<p class="note" id="reading">Read with {esc(result.sheet.reading.describe())}.</p>'
         '<div class="tiles">'
         + "".join(f'<div class="tile {cls}"><b>{n}</b>{esc(label)}</div>' for label, n, cls in tiles)
         + "</div></header>"

@@ -19,7 +19,8 @@ from omegaconf import OmegaConf
 from scipy.stats import norm
 
 from influencer_kit.errors import InputError, require
-from influencer_kit.inputs.sheet import cell_text, is_blank, normalise
+from influencer_kit.inputs.cells import cell_text, is_blank
+from influencer_kit.inputs.columns import normalise
 from influencer_kit.model import Sheet
 from influencer_kit.plugin import RankingParams
 from influencer_kit.plugin.manager import ranking_method
@@ -208,7 +209,7 @@ class PerformanceGroups:
 def performance_groups(sheet: Sheet, cfg: Any = None) -> PerformanceGroups | None:
     """The groups of `ranking.normalize_by` (None when unset), checked against the sheet.
 
-    The column is matched like the sheet's own (`sheet.normalise`). It is a date column when most
+    The column is matched like the sheet's own (`columns.normalise`). It is a date column when most
     of its non-blank cells are dates (Excel dates or text such as 2024-03-15); those are grouped by
     `date_period`, anything else by its text. Medians are over every input row with a valid
     performance, whether or not a face is found in its video. Raises `InputError` for a missing

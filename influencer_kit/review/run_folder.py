@@ -13,7 +13,7 @@ from influencer_kit.registry.embedders import embedder_key
 from influencer_kit.registry.known import registry_path
 from influencer_kit.outputs.report import video_links
 from influencer_kit.errors import RunFolderError
-from influencer_kit.inputs.sheet import find_column
+from influencer_kit.inputs.columns import find_column
 
 VIDEOS = "ProcessedVideos_videos.csv"
 METRICS = "PerformanceMetrics_videos.csv"

@@ -11,7 +11,7 @@ from influencer_kit.registry.corrections import confirmed
 from influencer_kit.registry.store import Person, ReferenceFace, Registry
 from influencer_kit.review.run_folder import RunFolder
 from influencer_kit.errors import InputError
-from influencer_kit.inputs.sheet import find_column
+from influencer_kit.inputs.columns import find_column
 
 SORTS = {  # sort key -> (what a person card is sorted by, reversed?)
     "rank": (lambda c: (c.rank is None, c.rank or 0, c.number), False),
