@@ -48,9 +48,9 @@ CLUSTERERS = {"defaults": [], "before": ["cluster=dbscan", "cluster.eps=0.6", "p
               "dbscan": ["cluster=dbscan"], "hdbscan": ["cluster=hdbscan"],
               "chinese_whispers": ["cluster=chinese_whispers"]}
 # Embedders that ship with influencer-kit, each with and without mirror averaging (one face cache each).
-EMBEDDERS = {f"{name}{suffix}": [f"embedder={name}", *extra]
+EMBEDDERS = {f"{name}{suffix}": [f"embedder={name}", f"embedder.mirror={mirror}"]
              for name in ("dlib", "faceres", "fused")
-             for suffix, extra in (("", []), ("_mirror", ["embedder.mirror=true"]))}
+             for suffix, mirror in (("", "false"), ("_mirror", "true"))}
 DEEPFACE_MODELS = ["Facenet512", "ArcFace", "SFace"]
 SEED = "seed"
 

@@ -117,7 +117,7 @@ def test_each_job_run_holds_config_tags_metrics_and_files(sweep):
         assert params["data.label_column"] == "Person" and params["frames_per_video"] == "4"
         assert params["detector.name"] == "mtcnn" and "detector.min_confidence" in params
         assert (tags["ik.input"], tags["ik.input_sha256"]) == (str(csv), sha)
-        assert tags["ik.version"] and tags["ik.detector"] == "mtcnn" and tags["ik.embedder"] == "dlib"
+        assert tags["ik.version"] and tags["ik.detector"] == "mtcnn" and tags["ik.embedder"] == "fused"
         assert tags["ik.cluster.plugin"].startswith("influencer-kit ")
         assert set(RUN_METRICS + LABEL_SCORES) <= set(metrics)
         # the cluster scores are there, or a note says why they are not

@@ -29,6 +29,7 @@ from influencer_kit.plugin.manager import get_component
 class FusedConfig(EmbedderConfig):
     name: str = "fused"
     members: list[str] = field(default_factory=lambda: ["dlib", "faceres"])  # embedders, each with its defaults
+    mirror: bool = True  # each member embeds every face and its mirror image, averaged (posts are often mirrored)
 
     def __post_init__(self) -> None:
         require(len(self.members) >= 1 and "fused" not in self.members, "embedder.members",
@@ -41,8 +42,11 @@ class FusedEmbedder:
     """The members' scaled embeddings side by side (module docstring)."""
 
     # Same person below this root mean square of the members' distances in units of their typical
-    # different-person distance (see docs/real-footage.md for how it was chosen).
-    distance = Distance("euclidean", 0.7)
+    # different-person distance. Chosen on the real-footage `tune` and `ads_tune` parts (never on
+    # `report` or `ads_report`; benchmarks/results/real_footage_tune.md and _ads_tune.md, `--cuts`)
+    # for dlib + faceres with mirror averaging: every cut from 0.52 to 0.72 was right on both
+    # (BCubed F 1.000, every person found); 0.62 is the middle of that range.
+    distance = Distance("euclidean", 0.62)
 
     def __init__(self, config: FusedConfig) -> None:
         self.config = config
