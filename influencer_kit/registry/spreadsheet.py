@@ -126,7 +126,7 @@ def apply_face_moves(registry: Registry, faces: pd.DataFrame) -> list[str]:
     for row in faces[faces["influencer"] != faces["was"]].itertuples(index=False):
         face = int(float(row.face_id))
         if face not in owner:
-            raise RegistryError(f"face {face} is not in the registry {registry.path}")
+            raise RegistryError(f"face {face} is not in the registry {registry.where}")
         if owner[face] != registry.person(row.was).id:
             done.append(f"left as is: face {face} is {owner[face]}'s since the export (export again to edit it)")
         elif row.influencer.lower().startswith(NEW_PERSON):
