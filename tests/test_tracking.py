@@ -23,6 +23,7 @@ from conftest import free_port, need_shared_faces, run_cli
 
 from influencer_kit.experiment.mlflow_run import SHEET_COLUMNS, SHEET_TILE
 from influencer_kit.faces.cache import FaceCache
+from influencer_kit.registry.store import Registry
 from influencer_kit.outputs.folders import safe_name
 from influencer_kit.model import VideoPictures
 from influencer_kit_samples.people import build_people_dataset
@@ -39,6 +40,7 @@ RUN_METRICS = [
 ]
 CLUSTER_SCORES = ["silhouette", "davies_bouldin", "calinski_harabasz"]
 LABEL_SCORES = ["ari", "nmi", "bcubed_precision", "bcubed_recall", "bcubed_f", "pairwise_f"]
+PEOPLE_IN_THE_DEMO = ["influencer_001", "influencer_002"]  # the demo's two people, in a new registry
 SMALL = ["frames_per_video=2", "executor.workers=1", "output.progress=false"]
 
 
@@ -235,17 +237,24 @@ def test_a_job_logs_to_a_tracking_server_over_http(tmp_path, small_data, mlflow_
     assert {f"{t}.xlsx" for t in TABLES} <= stored
 
 
-def test_the_demo_logs_to_a_team_server_on_postgresql(tmp_path, team_mlflow_server):
+def test_the_demo_logs_to_a_team_server_on_postgresql(tmp_path, team_mlflow_server, postgres):
+    """A team's setup: the run's people in a shared PostgreSQL registry, the run in a shared MLflow."""
     url, server_artifacts, database = team_mlflow_server
-    done = run_cli([f"tracking.uri={url}", "tracking.experiment=team", f"output.dir={tmp_path / 'out'}",
-                    f"cache.dir={tmp_path / 'cache'}", "output.progress=false"], cwd=tmp_path)
+    registry = postgres.database()
+    done = run_cli([f"tracking.uri={url}", "tracking.experiment=team", f"registry.uri={registry}",
+                    f"output.dir={tmp_path / 'out'}", f"cache.dir={tmp_path / 'cache'}", "output.progress=false"],
+                   cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
+    assert not (tmp_path / "registry.db").exists() and not (tmp_path / "mlruns").exists()
+    with Registry(registry) as people:
+        assert PEOPLE_IN_THE_DEMO == [p.id for p in people.people()]
     client = mlflow.MlflowClient(url)
     (run,) = client.search_runs([client.get_experiment_by_name("team").experiment_id])
     assert run.info.status == "FINISHED" and run.info.run_name == "demo · mtcnn · dlib · agglomerative"
     assert {k: run.data.params[k] for k in ("tracking.uri", "detector.name", "embedder.name", "cluster.name")} == {
         "tracking.uri": url, "detector.name": "mtcnn", "embedder.name": "dlib", "cluster.name": "agglomerative"}
     assert run.data.metrics["rows"] == 10 and run.data.metrics["influencers"] == 2
+    assert run.data.tags["ik.note.registry_corrections"] == f"registry {registry}\nno new corrections (0 in effect)"
     files = artifact_files(client, run.info.run_id)
     assert {f"{t}.{ext}" for t in TABLES for ext in ("xlsx", "csv")} | {"report.html"} <= files
     stored = {p.name for p in server_artifacts.rglob("*") if p.is_file()}  # through the server into its store
@@ -324,6 +333,7 @@ def test_the_optuna_example_tunes_eps(tmp_path, small_data):
 WRITER = textwrap.dedent("""
     import sys, cv2, numpy as np
     from influencer_kit.faces.cache import FaceCache
+from influencer_kit.registry.store import Registry
     from influencer_kit.model import FaceRecord, VideoFaces, VideoPictures
 
     rng = np.random.default_rng(0)
