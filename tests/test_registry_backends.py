@@ -13,9 +13,10 @@ import numpy as np
 import psycopg
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, free_port
 from influencer_kit.errors import RegistryConflict, RegistryError
 from influencer_kit.registry import corrections
+from influencer_kit.registry.database import location, shown
 from influencer_kit.registry.store import Registry, User
 
 ANALYSTS, RENAMES, PEOPLE = ("ana", "ben"), 200, 5
@@ -37,6 +38,20 @@ def test_an_unknown_scheme_is_refused_with_one_line(tmp_path):
     assert done.returncode == 2 and done.stderr == (
         "error: registry.uri: sqlite:///PATH, a file path or postgresql://USER@HOST/DB, got 'mysql://ana@db.example/people'\n")
     assert list(tmp_path.iterdir()) == []  # no file named after the URI
+
+
+def test_a_database_that_does_not_answer_is_one_line(tmp_path):
+    uri = f"postgresql://ana@127.0.0.1:{free_port()}/people"  # nothing listens there
+    done = registry_cli(uri, "list", cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.startswith(f"error: cannot open the registry at {uri}: ")
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_a_password_in_a_uri_is_never_shown():
+    assert shown("postgresql://ana:s3cret@db.example:5432/people") == "postgresql://ana:***@db.example:5432/people"
+    assert shown("postgresql://ana@db.example/people") == "postgresql://ana@db.example/people"
+    assert location("sqlite:///r.db", Path("/base")) == Path("/base/r.db")
+    assert location("postgresql://ana@db.example/people", Path("/base")) == "postgresql://ana@db.example/people"
 
 
 def test_a_registry_made_before_numbered_migrations_is_brought_up_to_date(tmp_path):
