@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,18 @@ def test_a_registry_made_before_numbered_migrations_is_brought_up_to_date(tmp_pa
         assert [v for v, in registry.db.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
     with Registry(tmp_path / "r.db") as registry:  # opened again: nothing more to apply
         assert [v for v, in registry.db.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+
+
+def test_opening_a_registry_never_waits_for_a_writer(registry_location):
+    """A page of the review app opens the registry while a run holds it for writing."""
+    Registry(registry_location).__exit__()
+
+    def read() -> list:
+        with Registry(registry_location) as reader:
+            return reader.people()
+    with Registry(registry_location) as writer, writer.write(), ThreadPoolExecutor(1) as pool:
+        writer.add_person(1)
+        assert pool.submit(read).result(timeout=60) == []  # at once, without the uncommitted person
 
 
 def test_a_registry_of_a_newer_schema_is_refused(registry_location):

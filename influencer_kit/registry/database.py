@@ -72,6 +72,9 @@ class Database:
         """After rows were copied in with their ids: number the next new row after the largest."""
         raise NotImplementedError
 
+    def has_table(self, table: str) -> bool:
+        raise NotImplementedError
+
     def commit(self) -> None:
         self.execute("COMMIT")
 
@@ -104,6 +107,10 @@ class SQLite(Database):
 
     def sync_ids(self, table: str) -> None:
         """Nothing to do: SQLite numbers a new row after the largest id there."""
+
+    def has_table(self, table: str) -> bool:
+        found = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+        return found is not None
 
 
 def _use_wal(db: sqlite3.Connection) -> None:
@@ -149,6 +156,9 @@ class Postgres(Database):
     def begin(self) -> None:
         self.db.execute("BEGIN")
         self.db.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+
+    def has_table(self, table: str) -> bool:
+        return self.db.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()[0]
 
     def sync_ids(self, table: str) -> None:
         self.db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -1,15 +1,16 @@
 """The registry's schema, one for SQLite and PostgreSQL, as numbered migrations applied on open.
 
-Table `schema_version` holds one row per migration applied. Opening a registry applies the ones it
-lacks, in order, inside the opening write transaction, so two processes opening an old registry
-together migrate it once. A registry of a newer schema than this code knows is refused.
+Table `schema_version` holds one row per migration applied. Opening a registry whose schema is
+current takes no lock (it never waits for a run that is writing); else it applies the migrations
+it lacks, in order, inside a write transaction, so two processes opening an old registry together
+migrate it once. A registry of a newer schema than this code knows is refused.
 Migration 1 is the schema of the registries made before it was numbered (its `IF NOT EXISTS` leaves
 their tables as they are); never edit a migration once released: add the next one.
 
 Why not Alembic: it drives a SQLAlchemy engine from a script folder with its own `env.py`, while
 the registry talks DB-API (`sqlite3`, `psycopg`) through `database.py`; two short lists of
-statements need neither, and opening a registry (every run, every command) whose schema is current
-costs two statements.
+statements need neither, and opening a registry (every run, every command, every review-app page)
+whose schema is current costs two queries.
 """
 from __future__ import annotations
 
@@ -80,10 +81,19 @@ TABLES: dict[str, tuple[list[str], str]] = {
 NUMBERED = ("faces", "corrections")  # tables whose `id` the database gives out
 
 
+def is_current(db: Database) -> bool:
+    """Whether every migration is applied (no write transaction needed)."""
+    return db.has_table("schema_version") and _version(db) == len(MIGRATIONS)
+
+
+def _version(db: Database) -> int:
+    return int(db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
+
+
 def upgrade(db: Database) -> None:
     """Apply the migrations `db` lacks; inside the caller's write transaction."""
     db.execute(f"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied {db.types['real']} NOT NULL)")
-    current = int(db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0])
+    current = _version(db)
     if current > len(MIGRATIONS):
         raise RegistryError(f"this registry has schema version {current}, newer than this influencer-kit knows "
                             f"({len(MIGRATIONS)}): upgrade influencer-kit")

@@ -36,7 +36,7 @@ import numpy as np
 from influencer_kit.errors import RegistryConflict, RegistryError
 from influencer_kit.people.grouping import person_id
 from influencer_kit.registry.database import BUSY_TIMEOUT_S, Location, connect, shown
-from influencer_kit.registry.schema import TABLES, upgrade
+from influencer_kit.registry.schema import TABLES, is_current, upgrade
 
 __all__ = ["BUSY_TIMEOUT_S", "Correction", "Person", "ReferenceFace", "Registry", "User"]
 ROLES = ("editor", "viewer")
@@ -112,8 +112,9 @@ class Registry:
         self.path = path
         self.db = connect(path)
         try:
-            with self.write():
-                upgrade(self.db)
+            if not is_current(self.db):
+                with self.write():
+                    upgrade(self.db)
         except BaseException:
             self.db.close()
             raise
