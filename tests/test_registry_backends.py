@@ -36,8 +36,8 @@ def with_people(where: Path | str, count: int) -> None:
 
 def test_an_unknown_scheme_is_refused_with_one_line(tmp_path):
     done = registry_cli("mysql://ana@db.example/people", "list", cwd=tmp_path)
-    assert done.returncode == 2 and done.stderr == (
-        "error: registry.uri: sqlite:///PATH, a file path or postgresql://USER@HOST/DB, got 'mysql://ana@db.example/people'\n")
+    assert done.returncode == 2 and done.stderr == ("error: registry.uri: sqlite:///PATH, a file path or "
+                                                    "postgresql://USER@HOST/DB, got 'mysql://ana@db.example/people'\n")
     assert list(tmp_path.iterdir()) == []  # no file named after the URI
 
 

@@ -22,6 +22,7 @@ from influencer_kit.acquire.download import hash_file
 from influencer_kit.errors import TrackingError, require
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.components import KINDS
+from influencer_kit.registry.database import SQLITE_PREFIX
 
 PARENT_RUN_ENV = "IK_PARENT_RUN_ID"
 LOWER_IS_BETTER = {"davies_bouldin", "singleton_share", "rows_failed", "close_call_rows"}
@@ -51,17 +52,17 @@ class TrackingConfig:
 
 
 SERVER_CHECK_TIMEOUT = 10.0  # seconds a tracking server has to answer at all
-SQLITE_PREFIX = "sqlite:///"
 ARTIFACTS_FOLDER = "mlartifacts"  # beside a local sqlite:/// store, as `mlflow server` names its own
 
 
 def run_name(cfg: DictConfig, suffix: str = "") -> str:
     """A run's name in MLflow: `tracking.run_name`, else what it ran, the spreadsheet and the
-    detector, embedder and clusterer (`videos.xlsx · mtcnn · dlib · agglomerative`), then `suffix`
-    (a sweep's `sweep`, a job's `job 3`)."""
+    detector, embedder and clusterer (`videos.xlsx · mtcnn · dlib · agglomerative`; a Google Sheets
+    link whole), then `suffix` (a sweep's `sweep`, a job's `job 3`)."""
     if cfg.tracking.run_name:
         return str(cfg.tracking.run_name)
-    sheet = str(cfg.data.path).rstrip("/").rsplit("/", 1)[-1] if cfg.data.path else "demo"
+    path = str(cfg.data.path or "")
+    sheet = "demo" if not path else path if path.startswith(("http://", "https://")) else Path(path).name
     return " · ".join([sheet, *(str(cfg[kind].name) for kind in KINDS), *([suffix] if suffix else [])])
 
 

@@ -10,5 +10,6 @@ keeps (README: "Known influencers (the registry)").
 - `embedders`: one embedder per comparison; re-embedding the reference faces for another
 - `corrections`: rename, merge, split, ignore, different, confirm, undo, each with its author
 - `spreadsheet`: the same corrections by editing an exported workbook
-- `__main__`: `python -m influencer_kit.registry list|rename|merge|split|ignore|different|undo|export|import|history|migrate`
+- `__main__`: `python -m influencer_kit.registry list|rename|merge|split|ignore|different|undo|export|import|
+  history|migrate`
 """

@@ -99,7 +99,8 @@ def parser() -> argparse.ArgumentParser:
                                     formatter_class=argparse.RawDescriptionHelpFormatter,
                                     epilog="\n".join(__doc__.splitlines()[2:]))
     parse.add_argument("--registry", default=FILE_NAME,
-                       help=f"the registry file, sqlite:///PATH or postgresql://USER@HOST/DB (default: {FILE_NAME} here)")
+                       help=f"the registry file, sqlite:///PATH or postgresql://USER@HOST/DB "
+                       f"(default: {FILE_NAME} here)")
     parse.add_argument("--seen", type=int, default=None, metavar="N",
                        help="make the correction only if #N is still the newest one (the registry is as you saw it)")
     commands = parse.add_subparsers(dest="command", required=True)

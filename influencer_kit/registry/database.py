@@ -137,7 +137,8 @@ class Postgres(Database):
         try:
             import psycopg
         except ImportError as err:
-            raise ConfigError(f"registry.uri={shown(uri)} needs psycopg: pip install 'influencer-kit[postgres]'") from err
+            raise ConfigError(f"registry.uri={shown(uri)} needs psycopg: "
+                              f"pip install 'influencer-kit[postgres]'") from err
         try:
             self.db = psycopg.connect(uri, autocommit=True, connect_timeout=30)
         except psycopg.Error as err:

@@ -92,7 +92,8 @@ def _version(db: Database) -> int:
 
 def upgrade(db: Database) -> None:
     """Apply the migrations `db` lacks; inside the caller's write transaction."""
-    db.execute(f"CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied {db.types['real']} NOT NULL)")
+    db.execute("CREATE TABLE IF NOT EXISTS schema_version "
+               f"(version INTEGER PRIMARY KEY, applied {db.types['real']} NOT NULL)")
     current = _version(db)
     if current > len(MIGRATIONS):
         raise RegistryError(f"this registry has schema version {current}, newer than this influencer-kit knows "

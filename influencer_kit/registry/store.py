@@ -19,7 +19,7 @@ Tables:
 - `users`: the review app's accounts: `name`, `password_hash`, `role` (editor or viewer).
 
 Every change happens inside `write()`, a transaction that holds the registry's write lock from its
-start, so two writers queue (for up to `BUSY_TIMEOUT_S`) instead of reading the same state and both
+start, so two writers queue (for up to `database.BUSY_TIMEOUT_S`) instead of reading the same state and both
 adding the same person. The newest correction's id is the registry's version: a correction made
 from what someone saw at an older version is refused (`check_version`, `RegistryConflict`).
 """
@@ -35,10 +35,9 @@ import numpy as np
 
 from influencer_kit.errors import RegistryConflict, RegistryError
 from influencer_kit.people.grouping import person_id
-from influencer_kit.registry.database import BUSY_TIMEOUT_S, Location, connect, shown
+from influencer_kit.registry.database import Location, connect, shown
 from influencer_kit.registry.schema import TABLES, is_current, upgrade
 
-__all__ = ["BUSY_TIMEOUT_S", "Correction", "Person", "ReferenceFace", "Registry", "User"]
 ROLES = ("editor", "viewer")
 
 
@@ -185,8 +184,8 @@ class Registry:
         """Store a reference face, unless that face (video, frame, box) is stored already; its id."""
         box_text = ",".join(map(str, box))
         self.db.execute(
-            "INSERT INTO faces (person, video, frame, box, crop_box, jpeg, added) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", (person, video, frame, box_text, ",".join(map(str, crop_box)), jpeg, time.time()))
+            "INSERT INTO faces (person, video, frame, box, crop_box, jpeg, added) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING", (person, video, frame, box_text, ",".join(map(str, crop_box)), jpeg, time.time()))
         return int(self.db.execute("SELECT id FROM faces WHERE video = ? AND frame = ? AND box = ?",
                                    (video, frame, box_text)).fetchone()[0])
 
@@ -207,8 +206,8 @@ class Registry:
         self.db.executemany("UPDATE faces SET person = ? WHERE id = ?", [(person, f) for f in face_ids])
 
     def add_embedding(self, face: int, embedder_key: str, vector: np.ndarray) -> None:
-        self.db.execute("INSERT INTO embeddings (face, embedder_key, vector) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                        (face, embedder_key, np.asarray(vector, dtype=np.float32).tobytes()))
+        self.db.execute("INSERT INTO embeddings (face, embedder_key, vector) VALUES (?, ?, ?) "
+                        "ON CONFLICT DO NOTHING", (face, embedder_key, np.asarray(vector, dtype=np.float32).tobytes()))
 
     def references(self, embedder_key: str) -> tuple[list[str], np.ndarray]:
         """The person of each reference embedding made with that embedder, and the embeddings."""
@@ -247,8 +246,8 @@ class Registry:
     # the corrections log
     def log_correction(self, action: str, args: dict, author: str = "") -> int:
         """Log a correction made by `author`; its id."""
-        cursor = self.db.execute("INSERT INTO corrections (time, action, args, author) VALUES (?, ?, ?, ?) RETURNING id",
-                                 (time.time(), action, json.dumps(args), author))
+        cursor = self.db.execute("INSERT INTO corrections (time, action, args, author) VALUES (?, ?, ?, ?) "
+                                 "RETURNING id", (time.time(), action, json.dumps(args), author))
         return int(cursor.fetchone()[0])
 
     def last_correction(self) -> int:
@@ -311,5 +310,4 @@ class Registry:
     def rows(self, table: str) -> list[tuple]:
         """Every row of one table (`schema.TABLES`), its columns in that order, in key order."""
         columns, order = TABLES[table]
-        return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
-                for row in self.db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")]
+        return [tuple(row) for row in self.db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")]

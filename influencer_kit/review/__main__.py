@@ -25,8 +25,9 @@ def parser() -> argparse.ArgumentParser:
     parse = argparse.ArgumentParser(prog="python -m influencer_kit.review", description=__doc__.splitlines()[1],
                                     epilog="\n".join(__doc__.splitlines()[3:]),
                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parse.add_argument("--registry", default=None, help="the registry file, sqlite:///PATH or postgresql://USER@HOST/DB "
-                       f"(default: the run's registry, else {FILE_NAME} here)")
+    parse.add_argument("--registry", default=None,
+                       help="the registry file, sqlite:///PATH or postgresql://USER@HOST/DB "
+                            f"(default: the run's registry, else {FILE_NAME} here)")
     parse.add_argument("--run", type=Path, default=None, help="a run's output folder (default: the newest under outputs/)")
     parse.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     parse.add_argument("--port", type=int, default=8765)
