@@ -264,6 +264,23 @@ def test_the_demo_logs_to_a_team_server_on_postgresql(tmp_path, team_mlflow_serv
                                                                           "FINISHED")]
 
 
+def test_a_sweep_logs_to_a_team_server_as_it_does_locally(tmp_path, team_mlflow_server):
+    url, _, _ = team_mlflow_server
+    done = run_cli(["-m", "cluster.eps=0.4,0.6", f"tracking.uri={url}", "tracking.experiment=team-sweep",
+                    f"hydra.sweep.dir={tmp_path / 'sweep'}", f"cache.dir={tmp_path / 'cache'}",
+                    "output.progress=false"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    client = mlflow.MlflowClient(url)
+    runs = client.search_runs([client.get_experiment_by_name("team-sweep").experiment_id])
+    parent, children = parent_and_children(runs)
+    assert parent.info.run_name == "demo · mtcnn · dlib · agglomerative · sweep"
+    assert parent.data.metrics["jobs"] == 2
+    assert [c.info.run_name for c in children] == ["demo · mtcnn · dlib · agglomerative · job 0",
+                                                   "demo · mtcnn · dlib · agglomerative · job 1"]
+    for child in children:
+        assert {"Ranked_Influencers.xlsx", "report.html"} <= artifact_files(client, child.info.run_id)
+
+
 def test_a_local_store_keeps_its_files_beside_it_not_where_the_run_started(tmp_path):
     (tmp_path / "elsewhere").mkdir()
     store = tmp_path / "store" / "mlflow.db"
@@ -333,7 +350,6 @@ def test_the_optuna_example_tunes_eps(tmp_path, small_data):
 WRITER = textwrap.dedent("""
     import sys, cv2, numpy as np
     from influencer_kit.faces.cache import FaceCache
-from influencer_kit.registry.store import Registry
     from influencer_kit.model import FaceRecord, VideoFaces, VideoPictures
 
     rng = np.random.default_rng(0)
