@@ -137,8 +137,9 @@ class Postgres(Database):
         try:
             import psycopg
         except ImportError as err:
-            raise ConfigError(f"registry.uri={shown(uri)} needs psycopg: "
-                              f"pip install 'influencer-kit[postgres]'") from err
+            raise ConfigError(f"registry.uri={shown(uri)} needs the psycopg package, which the default install "
+                              f"leaves out: pip install 'influencer-kit[postgres]' (in a checkout: "
+                              f".venv/bin/pip install -e '.[postgres]')") from err
         try:
             self.db = psycopg.connect(uri, autocommit=True, connect_timeout=30)
         except psycopg.Error as err:
