@@ -114,7 +114,7 @@ def test_accounts_and_who_made_each_correction(registry_location):
         "influencer_001 and influencer_002 are different people  (runs since: 0)"]
 
 
-def test_a_correction_from_an_outdated_view_is_refused(registry_location):
+def test_a_correction_from_an_outdated_view_is_refused(registry_location, tmp_path):
     with_people(registry_location, 2)
     assert registry_cli(registry_location, "--seen", "0", "rename", "influencer_001", "Maya").returncode == 0
     stale = registry_cli(registry_location, "--seen", "0", "rename", "influencer_001", "Mia")
@@ -122,6 +122,9 @@ def test_a_correction_from_an_outdated_view_is_refused(registry_location):
         "error: someone changed the registry since you looked (newest correction: #1, rename; you saw #0); "
         "nothing was changed: look again, then make the correction again\n")
     assert registry_cli(registry_location, "--seen", "1", "ignore", "influencer_002").returncode == 0
+    assert registry_cli(registry_location, "export", str(tmp_path / "people.xlsx")).returncode == 0
+    stale_book = registry_cli(registry_location, "--seen", "1", "import", str(tmp_path / "people.xlsx"))
+    assert stale_book.returncode == 2 and "(newest correction: #2, ignore; you saw #1)" in stale_book.stderr
     with Registry(registry_location) as registry:
         assert [p.name for p in registry.people()] == ["Maya", ""] and registry.person("influencer_002").ignored
         with pytest.raises(RegistryConflict), registry.write():

@@ -14,7 +14,7 @@
 
 The registry is `registry.db` in the current folder (beside the default MLflow store), or
 `--registry PATH|sqlite:///PATH|postgresql://USER@HOST/DB`. A run picks up every correction the next
-time it starts. `--seen N` refuses a correction unless #N is still the newest (what `history` showed).
+time it starts. `--seen N` refuses a correction (or an import) unless #N is still the newest (what `history` showed).
 """
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def export(registry: Registry, args: argparse.Namespace) -> list[str]:
 
 
 def import_edits(registry: Registry, args: argparse.Namespace) -> list[str]:
-    return import_workbook(registry, args.file) or ["no changes"]
+    return import_workbook(registry, args.file, args.seen) or ["no changes"]
 
 
 def migrate(registry: Registry, args: argparse.Namespace) -> list[str]:
@@ -73,8 +73,7 @@ def correct(change: Callable[[Registry, argparse.Namespace], list[str]]):
     `--seen N` is given and #N is no longer the newest correction."""
     def run(registry: Registry, args: argparse.Namespace) -> list[str]:
         with registry.write():
-            if args.seen is not None:
-                registry.check_version(args.seen)
+            registry.check_version(args.seen)
             return change(registry, args)
     return run
 

@@ -255,10 +255,12 @@ class Registry:
         correction changes."""
         return int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM corrections").fetchone()[0])
 
-    def check_version(self, seen: int) -> None:
+    def check_version(self, seen: int | None) -> None:
         """Inside the correction's transaction: raise `RegistryConflict` unless the registry is still
         at version `seen` (what the page or command was based on), so a correction is never applied
-        to a registry someone changed since."""
+        to a registry someone changed since. None: no version was given, nothing to check."""
+        if seen is None:
+            return
         now = self.last_correction()
         if seen != now:
             newest = self.db.execute("SELECT id, action FROM corrections WHERE id = ?", (now,)).fetchone()
