@@ -49,9 +49,12 @@ def list_people(registry: Registry, args: argparse.Namespace) -> list[str]:
 
 
 def history(registry: Registry, args: argparse.Namespace) -> list[str]:
-    return [f"#{c.id} {datetime.datetime.fromtimestamp(c.time):%Y-%m-%d %H:%M}  {corrections.describe(c.action, c.args)}"
-            f"{f'  by {c.author}' if c.author else ''}  (runs since: {c.applied_runs})" for c in registry.corrections()
-            ] or ["no corrections yet"]
+    lines = []
+    for c in registry.corrections():
+        when, by = datetime.datetime.fromtimestamp(c.time), f"  by {c.author}" if c.author else ""
+        lines.append(f"#{c.id} {when:%Y-%m-%d %H:%M}  {corrections.describe(c.action, c.args)}{by}"
+                     f"  (runs since: {c.applied_runs})")
+    return lines or ["no corrections yet"]
 
 
 def export(registry: Registry, args: argparse.Namespace) -> list[str]:
