@@ -9,6 +9,7 @@ one hierarchy under `InfluencerKitError`, which the CLI prints as one `error: ..
             PluginError        an installed plugin is broken
         InputError             the spreadsheet as a whole cannot be used
             RegistryError      the registry of known people cannot be used as asked
+                RegistryConflict   a correction based on a version of the registry changed since
             RunFolderError     the review app's run folder cannot be used
         RequestError           the review app cannot act on a request (its page says why)
         ApplyError             the review app's Apply could not run the run again
@@ -61,6 +62,17 @@ class InputError(InfluencerKitError):
 
 class RegistryError(InputError):
     """The registry cannot be used as asked (an unknown id, a registry built with another embedder)."""
+
+
+class RegistryConflict(RegistryError):
+    """A correction made from an older version of the registry (a page or a `history` someone else's
+    correction has outdated since): refused, never applied blind. `newest` names the correction
+    that changed it (`#12, merge`)."""
+
+    def __init__(self, seen: int, newest: str) -> None:
+        super().__init__(f"someone changed the registry since you looked (newest correction: {newest}; you saw "
+                         f"#{seen}); nothing was changed: look again, then make the correction again")
+        self.seen, self.newest = seen, newest
 
 
 class RunFolderError(InputError):

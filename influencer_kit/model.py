@@ -210,7 +210,7 @@ class Appearance:
 class RegistrySummary:
     """What the registry did in one run (logged to MLflow)."""
 
-    path: Path
+    path: str  # the registry file, or its postgresql:// URI without a password
     matched_people: int = 0  # known people seen again
     new_people: int = 0
     matched_appearances: int = 0

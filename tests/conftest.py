@@ -5,7 +5,6 @@ import functools
 import http.server
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from hydra import compose, initialize_config_module
 from omegaconf import DictConfig
 
 from influencer_kit import config
+from postgres import Cluster, binaries, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -215,10 +215,23 @@ def review_run(tmp_path_factory) -> Path:
     return work
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for the session (tests/postgres.py)."""
+    bin_dir = binaries()
+    if bin_dir is None:
+        pytest.skip("needs PostgreSQL's initdb and pg_ctl (Debian package postgresql), absent here")
+    cluster = Cluster(bin_dir)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry_location(request, tmp_path) -> Path | str:
+    """Where a new, empty registry goes: a SQLite file, then a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "r.db"
+    return request.getfixturevalue("postgres").database()
 
 
 def start_review(args: list[str], cwd: Path) -> tuple[subprocess.Popen, str]:

@@ -39,6 +39,8 @@ CASES = {  # overrides -> the one line on stderr
     "people.within_video_distance=0": "error: people.within_video_distance: a distance above 0, or null "
                                       "(the embedder's), got 0.0",
     "registry.margin=-0.1": "error: registry.margin: a distance, 0 or more, got -0.1",
+    "registry.uri=mysql://ana@db.example/people": "error: registry.uri: sqlite:///PATH, a file path or "
+                                                  "postgresql://USER@HOST/DB, got 'mysql://ana@db.example/people'",
     "registry.match_distance=near": "error: registry.match_distance: a number or null, got 'near'",
     # tracking
     "tracking.sweep_direction=up": "error: tracking.sweep_direction: maximize, minimize or null, got 'up'",

@@ -36,7 +36,8 @@ def test_every_error_is_an_influencer_kit_error() -> None:
                if inspect.isclass(obj) and issubclass(obj, BaseException)}
     assert classes == {"InfluencerKitError", "ConfigError", "ComponentError", "MissingWeightsError", "TrackingError",
                        "PluginError", "InputError", "RegistryError", "VideoError", "FetchError", "NoVideoFound",
-                       "DecodeError", "RunFolderError", "RequestError", "ApplyError"}
+                       "DecodeError", "RunFolderError", "RequestError", "ApplyError", "RegistryConflict"}
     assert all(issubclass(getattr(errors, name), errors.InfluencerKitError) for name in classes)
     assert errors.RegistryError.__mro__[1] is errors.InputError
+    assert errors.RegistryConflict.__mro__[1] is errors.RegistryError
     assert errors.NoVideoFound.__mro__[1:3] == (errors.FetchError, errors.VideoError)

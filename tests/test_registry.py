@@ -269,16 +269,16 @@ def test_the_registry_lives_beside_the_mlflow_store(tmp_path):
     assert registry_path(None, "http://127.0.0.1:5000") == Path.cwd() / "registry.db"
 
 
-def identify_in_process(path: str, key: str, start, seed: int) -> list[str]:
+def identify_in_process(where: Path | str, pictures: Path, key: str, start, seed: int) -> list[str]:
     """One process's people stage: 3 made-up people seen twice each, in an order of its own."""
     centres = np.eye(3, 8) * 5.0
     rng = np.random.default_rng(seed)
     order = rng.permutation(6)
     appearances = [Appearance(f"v{i}", [0], centres[i % 3] + rng.normal(0, 0.01, 8), 1, 1) for i in order]
-    faces = {a.video: fake_faces(i, Path(path).parent / f"pictures{seed}") for a, i in zip(appearances, order)}
+    faces = {a.video: fake_faces(i, pictures / f"pictures{seed}") for a, i in zip(appearances, order)}
     start.wait()
     clusterer = manager.build("cluster", {"name": "dbscan", "eps": 0.6, "min_samples": 1})
-    KnownPeople(Path(path), key, MatchRule()).identify(appearances, faces, clusterer)
+    KnownPeople(where, key, MatchRule()).identify(appearances, faces, clusterer)
     return [a.person for a in sorted(appearances, key=lambda a: a.video)]
 
 
@@ -293,15 +293,15 @@ def fake_faces(i: int, folder: Path):
     return video
 
 
-def test_many_processes_identifying_at_once_agree(tmp_path):
+def test_many_processes_identifying_at_once_agree(registry_location, tmp_path):
     """Four processes released together on one new registry: three people, one id each."""
-    Registry(tmp_path / "r.db").__exit__()
+    Registry(registry_location).__exit__()
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:
         start = manager.Barrier(4)
         with context.Pool(4) as pool:
-            results = pool.starmap(identify_in_process, [(str(tmp_path / "r.db"), "k", start, s) for s in range(4)])
+            results = pool.starmap(identify_in_process, [(registry_location, tmp_path, "k", start, s) for s in range(4)])
     assert all(r == results[0] for r in results)
     assert sorted(set(results[0])) == ["influencer_001", "influencer_002", "influencer_003"]
-    with Registry(tmp_path / "r.db") as registry:
+    with Registry(registry_location) as registry:
         assert len(registry.people()) == 3 and len(registry.faces()) == 6

@@ -24,17 +24,17 @@ KEY = "k"
 
 
 @pytest.fixture
-def registry(tmp_path):
+def registry(registry_location):
     """Three people: 001 with faces 1, 2 (videos a, b), 002 with face 3 (video c), 003 with face 4
-    (video d); embeddings on a line: 0.0, 0.1, 0.4, 2.0."""
-    with Registry(tmp_path / "r.db") as r, r.write():
+    (video d); embeddings on a line: 0.0, 0.1, 0.4, 2.0. On SQLite, then on PostgreSQL."""
+    with Registry(registry_location) as r, r.write():
         for number in (1, 2, 3):
             r.add_person(number)
         for person, video, x in (("influencer_001", "a", 0.0), ("influencer_001", "b", 0.1),
                                  ("influencer_002", "c", 0.4), ("influencer_003", "d", 2.0)):
             face = r.add_face(person, video, 0, (0, 0, 10, 10), (2, 2, 10, 10), b"jpeg")
             r.add_embedding(face, KEY, np.array([x, 0.0]))
-    with Registry(tmp_path / "r.db") as r:
+    with Registry(registry_location) as r:
         yield r
 
 

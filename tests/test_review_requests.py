@@ -1,5 +1,5 @@
 """The review app answering bad requests cleanly, against the real server over a copy of a real
-run's registry: unknown people, stale forms, cross-site posts, paths that must not reach the
+run's registry (a SQLite file, then a PostgreSQL database): unknown people, stale forms, cross-site posts, paths that must not reach the
 filesystem, a missing run folder, a registry of another embedder, two editors at once."""
 from __future__ import annotations
 
@@ -16,20 +16,27 @@ import requests
 
 from conftest import free_port
 from influencer_kit.registry.store import Registry
+from influencer_kit.registry.transfer import copy_registry
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def copied(review_run, tmp_path) -> Path:
-    """A copy of the run's registry as the run left it, in tmp_path."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def copied(request, review_run, tmp_path) -> Path | str:
+    """The run's registry as the run left it: a copy of its file in tmp_path, then the same copied
+    into a new PostgreSQL database (`migrate`)."""
     shutil.copy(review_run / "registry.pristine.db", tmp_path / "registry.db")
-    return tmp_path / "registry.db"
+    if request.param == "sqlite":
+        return tmp_path / "registry.db"
+    database = request.getfixturevalue("postgres").database()
+    with Registry(tmp_path / "registry.db") as source, Registry(database) as target:
+        copy_registry(source, target)
+    return database
 
 
 @pytest.fixture
-def app(review_run, copied, review_server) -> str:
-    return review_server(["--run", str(review_run / "run.pristine"), "--registry", str(copied)], copied.parent)
+def app(review_run, copied, review_server, tmp_path) -> str:
+    return review_server(["--run", str(review_run / "run.pristine"), "--registry", str(copied)], tmp_path)
 
 
 def form_of(page: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -18,11 +17,13 @@ from pathlib import Path
 import cv2
 import mlflow
 import pandas as pd
+import psycopg
 import pytest
-from conftest import need_shared_faces, run_cli
+from conftest import free_port, need_shared_faces, run_cli
 
 from influencer_kit.experiment.mlflow_run import SHEET_COLUMNS, SHEET_TILE
 from influencer_kit.faces.cache import FaceCache
+from influencer_kit.registry.store import Registry
 from influencer_kit.outputs.folders import safe_name
 from influencer_kit.model import VideoPictures
 from influencer_kit_samples.people import build_people_dataset
@@ -39,6 +40,7 @@ RUN_METRICS = [
 ]
 CLUSTER_SCORES = ["silhouette", "davies_bouldin", "calinski_harabasz"]
 LABEL_SCORES = ["ari", "nmi", "bcubed_precision", "bcubed_recall", "bcubed_f", "pairwise_f"]
+PEOPLE_IN_THE_DEMO = ["influencer_001", "influencer_002"]  # the demo's two people, in a new registry
 SMALL = ["frames_per_video=2", "executor.workers=1", "output.progress=false"]
 
 
@@ -53,12 +55,6 @@ def computed_per_key(cache_dir: Path) -> dict[str, list[str]]:
         folder.name: [json.loads(line)["sha256"] for line in (folder / "computed.jsonl").read_text().splitlines()]
         for folder in (cache_dir / "faces").iterdir() if (folder / "computed.jsonl").exists()
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def artifact_files(client: mlflow.MlflowClient, run_id: str, path: str | None = None) -> set[str]:
@@ -177,15 +173,14 @@ def test_a_changed_detector_setting_recomputes_and_clustering_does_not(tmp_path,
     assert sorted(s["detector"]["min_confidence"] for s in settings) == [0.9, 0.95]
 
 
-@pytest.fixture
-def mlflow_server(tmp_path):
-    """A real `mlflow server` on a free loopback port; yields its URL and artifact folder."""
+def serve_mlflow(backend_store: str, tmp_path: Path):
+    """A real `mlflow server` on a free loopback port over `backend_store`; yields its URL and
+    artifact folder, and stops it."""
     port, artifacts = free_port(), tmp_path / "server_artifacts"
     log = open(tmp_path / "server.log", "w")
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("mlflow")), "server", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1", "--backend-store-uri", f"sqlite:///{tmp_path / 'server.db'}",
-         "--artifacts-destination", str(artifacts)],
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", "1", "--backend-store-uri", backend_store, "--artifacts-destination", str(artifacts)],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},  # no job-runner processes
     )
@@ -211,6 +206,19 @@ def mlflow_server(tmp_path):
         log.close()
 
 
+@pytest.fixture
+def mlflow_server(tmp_path):
+    yield from serve_mlflow(f"sqlite:///{tmp_path / 'server.db'}", tmp_path)
+
+
+@pytest.fixture
+def team_mlflow_server(tmp_path, postgres):
+    """`mlflow server` as a team runs it: its runs in PostgreSQL; yields the database's URI too."""
+    database = postgres.database("mlflow")
+    for url, artifacts in serve_mlflow(database.replace("postgresql://", "postgresql+psycopg://"), tmp_path):
+        yield url, artifacts, database
+
+
 def test_a_job_logs_to_a_tracking_server_over_http(tmp_path, small_data, mlflow_server):
     csv, cache = small_data
     url, server_artifacts = mlflow_server
@@ -227,6 +235,68 @@ def test_a_job_logs_to_a_tracking_server_over_http(tmp_path, small_data, mlflow_
     assert {f"{t}.xlsx" for t in TABLES} <= files and "hydra/config.yaml" in files
     stored = {p.name for p in server_artifacts.rglob("*") if p.is_file()}  # they went through the server
     assert {f"{t}.xlsx" for t in TABLES} <= stored
+
+
+def test_the_demo_logs_to_a_team_server_on_postgresql(tmp_path, team_mlflow_server, postgres):
+    """A team's setup: the run's people in a shared PostgreSQL registry, the run in a shared MLflow."""
+    url, server_artifacts, database = team_mlflow_server
+    registry = postgres.database()
+    done = run_cli([f"tracking.uri={url}", "tracking.experiment=team", f"registry.uri={registry}",
+                    f"output.dir={tmp_path / 'out'}", f"cache.dir={tmp_path / 'cache'}", "output.progress=false"],
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not (tmp_path / "registry.db").exists() and not (tmp_path / "mlruns").exists()
+    with Registry(registry) as people:
+        assert PEOPLE_IN_THE_DEMO == [p.id for p in people.people()]
+    client = mlflow.MlflowClient(url)
+    (run,) = client.search_runs([client.get_experiment_by_name("team").experiment_id])
+    assert run.info.status == "FINISHED" and run.info.run_name == "demo · mtcnn · dlib · agglomerative"
+    assert {k: run.data.params[k] for k in ("tracking.uri", "detector.name", "embedder.name", "cluster.name")} == {
+        "tracking.uri": url, "detector.name": "mtcnn", "embedder.name": "dlib", "cluster.name": "agglomerative"}
+    assert run.data.metrics["rows"] == 10 and run.data.metrics["influencers"] == 2
+    assert run.data.tags["ik.note.registry_corrections"] == f"registry {registry}\nno new corrections (0 in effect)"
+    files = artifact_files(client, run.info.run_id)
+    assert {f"{t}.{ext}" for t in TABLES for ext in ("xlsx", "csv")} | {"report.html"} <= files
+    stored = {p.name for p in server_artifacts.rglob("*") if p.is_file()}  # through the server into its store
+    assert {f"{t}.xlsx" for t in TABLES} | {"report.html"} <= stored
+    with psycopg.connect(database) as db:  # the run itself is a row of the team's database
+        assert db.execute("SELECT name, status FROM runs").fetchall() == [("demo · mtcnn · dlib · agglomerative",
+                                                                          "FINISHED")]
+
+
+def test_a_sweep_logs_to_a_team_server_as_it_does_locally(tmp_path, team_mlflow_server):
+    url, _, _ = team_mlflow_server
+    done = run_cli(["-m", "cluster.eps=0.4,0.6", f"tracking.uri={url}", "tracking.experiment=team-sweep",
+                    f"hydra.sweep.dir={tmp_path / 'sweep'}", f"cache.dir={tmp_path / 'cache'}",
+                    "output.progress=false"], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    client = mlflow.MlflowClient(url)
+    runs = client.search_runs([client.get_experiment_by_name("team-sweep").experiment_id])
+    parent, children = parent_and_children(runs)
+    assert parent.info.run_name == "demo · mtcnn · dlib · agglomerative · sweep"
+    assert parent.data.metrics["jobs"] == 2
+    assert [c.info.run_name for c in children] == ["demo · mtcnn · dlib · agglomerative · job 0",
+                                                   "demo · mtcnn · dlib · agglomerative · job 1"]
+    for child in children:
+        assert {"Ranked_Influencers.xlsx", "report.html"} <= artifact_files(client, child.info.run_id)
+
+
+def test_a_local_store_keeps_its_files_beside_it_not_where_the_run_started(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    store = tmp_path / "store" / "mlflow.db"
+    code = textwrap.dedent(f"""
+        import mlflow
+        from influencer_kit.experiment.mlflow_run import use_experiment
+        use_experiment("sqlite:///{store}", "local")
+        with mlflow.start_run():
+            mlflow.log_text("hello", "note.txt")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path / "elsewhere", capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [p.relative_to(tmp_path).parts[:2] + p.parts[-2:] for p in (tmp_path / "store").rglob("note.txt")] == [
+        ("store", "mlartifacts", "artifacts", "note.txt")]
+    assert list((tmp_path / "elsewhere").iterdir()) == []  # no ./mlruns where it started
 
 
 def test_no_tracking_writes_no_store(tmp_path, small_data):

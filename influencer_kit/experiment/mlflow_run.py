@@ -22,6 +22,7 @@ from influencer_kit.acquire.download import hash_file
 from influencer_kit.errors import TrackingError, require
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.components import KINDS
+from influencer_kit.registry.database import SQLITE_PREFIX
 
 PARENT_RUN_ENV = "IK_PARENT_RUN_ID"
 LOWER_IS_BETTER = {"davies_bouldin", "singleton_share", "rows_failed", "close_call_rows"}
@@ -39,7 +40,7 @@ class TrackingConfig:
     enabled: bool = True
     uri: str = "sqlite:///mlflow.db"  # relative to where you run; `mlflow ui --backend-store-uri sqlite:///mlflow.db`
     experiment: str = "influencer-kit"
-    run_name: str | None = None
+    run_name: str | None = None  # null: what the run ran, `videos.csv · mtcnn · dlib · dbscan` (`run_name`)
     sweep_metric: str | None = None  # what a sweep optimises and the parent run ranks jobs by; null: silhouette,
     # or bcubed_f with data.label_column
     sweep_direction: str | None = None  # maximize or minimize; null: minimize for davies_bouldin,
@@ -51,6 +52,42 @@ class TrackingConfig:
 
 
 SERVER_CHECK_TIMEOUT = 10.0  # seconds a tracking server has to answer at all
+ARTIFACTS_FOLDER = "mlartifacts"  # beside a local sqlite:/// store, as `mlflow server` names its own
+
+
+def run_name(cfg: DictConfig, suffix: str = "") -> str:
+    """A run's name in MLflow: `tracking.run_name`, else what it ran, the spreadsheet and the
+    detector, embedder and clusterer (`videos.xlsx · mtcnn · dlib · agglomerative`; a Google Sheets
+    link whole), then `suffix` (a sweep's `sweep`, a job's `job 3`)."""
+    if cfg.tracking.run_name:
+        return str(cfg.tracking.run_name)
+    path = str(cfg.data.path or "")
+    sheet = "demo" if not path else path if path.startswith(("http://", "https://")) else Path(path).name
+    return " · ".join([sheet, *(str(cfg[kind].name) for kind in KINDS), *([suffix] if suffix else [])])
+
+
+def use_experiment(uri: str, name: str) -> str:
+    """Point MLflow at `uri` and experiment `name`, creating it when new; its id. With a local
+    `sqlite:///` store a new experiment keeps its files in `mlartifacts/` beside the database file
+    (MLflow's default is `./mlruns` of whatever folder the run started in); a server decides itself."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    mlflow.set_tracking_uri(uri)
+    if mlflow.get_experiment_by_name(name) is None:
+        try:
+            mlflow.create_experiment(name, artifact_location=artifact_location(uri))
+        except MlflowException as err:
+            if err.error_code != "RESOURCE_ALREADY_EXISTS":  # else another job created it at the same moment
+                raise
+    return mlflow.set_experiment(name).experiment_id
+
+
+def artifact_location(uri: str) -> str | None:
+    """`mlartifacts/` beside a `sqlite:///` store's file, as a file:// URI; None for other stores."""
+    if not uri.startswith(SQLITE_PREFIX):
+        return None
+    return (Path(uri.removeprefix(SQLITE_PREFIX)).expanduser().resolve().parent / ARTIFACTS_FOLDER).as_uri()
 
 
 def check_server_answers(uri: str) -> None:
@@ -123,9 +160,10 @@ def job_run(cfg: DictConfig) -> Iterator[object | None]:
     parent = os.environ.get(PARENT_RUN_ENV) or None
     check_server_answers(str(cfg.tracking.uri))
     try:
-        mlflow.set_tracking_uri(cfg.tracking.uri)
-        mlflow.set_experiment(cfg.tracking.experiment)
-        run = mlflow.start_run(run_name=cfg.tracking.run_name or None, parent_run_id=parent, nested=bool(parent))
+        use_experiment(cfg.tracking.uri, cfg.tracking.experiment)
+        job = sweep_job_tags().get("ik.job.num") if parent else None
+        run = mlflow.start_run(run_name=run_name(cfg, f"job {job}" if job else ""), parent_run_id=parent,
+                               nested=bool(parent))
     except Exception as err:
         raise TrackingError(
             f"MLflow tracking at {cfg.tracking.uri!r} failed: {err}\n"

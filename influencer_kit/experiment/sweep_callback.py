@@ -21,7 +21,8 @@ from omegaconf import DictConfig
 
 from influencer_kit import __version__
 from influencer_kit.errors import TrackingError
-from influencer_kit.experiment.mlflow_run import PARENT_RUN_ENV, check_server_answers, sweep_objective
+from influencer_kit.experiment.mlflow_run import (PARENT_RUN_ENV, check_server_answers, run_name, sweep_objective,
+                                                  use_experiment)
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,7 @@ class SweepRunCallback(Callback):
             return
         import mlflow
 
-        mlflow.set_tracking_uri(config.tracking.uri)
-        experiment = mlflow.set_experiment(config.tracking.experiment)
+        experiment_id = use_experiment(config.tracking.uri, config.tracking.experiment)
         metric, direction = sweep_objective(config)
         self.outer_parent = os.environ.get(PARENT_RUN_ENV)
         tags = {
@@ -56,7 +56,7 @@ class SweepRunCallback(Callback):
             **({"mlflow.parentRunId": self.outer_parent} if self.outer_parent else {}),
         }
         parent = mlflow.MlflowClient(config.tracking.uri).create_run(
-            experiment.experiment_id, run_name=config.tracking.run_name or None, tags=tags
+            experiment_id, run_name=run_name(config, "sweep"), tags=tags
         )
         self.parent_id = parent.info.run_id
         os.environ[PARENT_RUN_ENV] = self.parent_id

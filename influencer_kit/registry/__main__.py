@@ -10,9 +10,11 @@
     undo 12                              reverse correction #12 (the numbers `history` shows)
     export people.xlsx / import people.xlsx   the same corrections, by editing a workbook
     history                              every correction made, oldest first
+    migrate --to postgresql://USER@HOST/DB    copy the whole registry into an empty one
 
 The registry is `registry.db` in the current folder (beside the default MLflow store), or
-`--registry PATH`. A run picks up every correction the next time it starts.
+`--registry PATH|sqlite:///PATH|postgresql://USER@HOST/DB`. A run picks up every correction the next
+time it starts. `--seen N` refuses a correction (or an import) unless #N is still the newest (what `history` showed).
 """
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from influencer_kit.errors import EXIT_STATUS, InfluencerKitError
+from influencer_kit.errors import EXIT_STATUS, InfluencerKitError, RegistryError
 from influencer_kit.registry import corrections
 from influencer_kit.registry.known import FILE_NAME, registry_path
 from influencer_kit.registry.spreadsheet import export_workbook, import_workbook
 from influencer_kit.registry.store import Registry
+from influencer_kit.registry.transfer import copy_registry, describe_copy
 
 
 def list_people(registry: Registry, args: argparse.Namespace) -> list[str]:
@@ -46,8 +49,12 @@ def list_people(registry: Registry, args: argparse.Namespace) -> list[str]:
 
 
 def history(registry: Registry, args: argparse.Namespace) -> list[str]:
-    return [f"#{c.id} {datetime.datetime.fromtimestamp(c.time):%Y-%m-%d %H:%M}  {corrections.describe(c.action, c.args)}"
-            f"  (runs since: {c.applied_runs})" for c in registry.corrections()] or ["no corrections yet"]
+    lines = []
+    for c in registry.corrections():
+        when, by = datetime.datetime.fromtimestamp(c.time), f"  by {c.author}" if c.author else ""
+        lines.append(f"#{c.id} {when:%Y-%m-%d %H:%M}  {corrections.describe(c.action, c.args)}{by}"
+                     f"  (runs since: {c.applied_runs})")
+    return lines or ["no corrections yet"]
 
 
 def export(registry: Registry, args: argparse.Namespace) -> list[str]:
@@ -56,13 +63,20 @@ def export(registry: Registry, args: argparse.Namespace) -> list[str]:
 
 
 def import_edits(registry: Registry, args: argparse.Namespace) -> list[str]:
-    return import_workbook(registry, args.file) or ["no changes"]
+    return import_workbook(registry, args.file, args.seen) or ["no changes"]
+
+
+def migrate(registry: Registry, args: argparse.Namespace) -> list[str]:
+    with Registry(registry_path(args.to, None)) as target:
+        return [describe_copy(copy_registry(registry, target), registry, target)]
 
 
 def correct(change: Callable[[Registry, argparse.Namespace], list[str]]):
-    """A command that changes the registry: all its corrections in one transaction."""
+    """A command that changes the registry: all its corrections in one transaction, refused when
+    `--seen N` is given and #N is no longer the newest correction."""
     def run(registry: Registry, args: argparse.Namespace) -> list[str]:
         with registry.write():
+            registry.check_version(args.seen)
             return change(registry, args)
     return run
 
@@ -78,6 +92,7 @@ COMMANDS = {
     "undo": correct(lambda r, a: [corrections.undo(r, a.correction)]),
     "export": export,
     "import": import_edits,
+    "migrate": migrate,
 }
 
 
@@ -86,7 +101,10 @@ def parser() -> argparse.ArgumentParser:
                                     formatter_class=argparse.RawDescriptionHelpFormatter,
                                     epilog="\n".join(__doc__.splitlines()[2:]))
     parse.add_argument("--registry", default=FILE_NAME,
-                       help=f"the registry file or sqlite:///PATH (default: {FILE_NAME} here)")
+                       help=f"the registry file, sqlite:///PATH or postgresql://USER@HOST/DB "
+                       f"(default: {FILE_NAME} here)")
+    parse.add_argument("--seen", type=int, default=None, metavar="N",
+                       help="make the correction only if #N is still the newest one (the registry is as you saw it)")
     commands = parse.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="who is known")
     listing.add_argument("--faces", action="store_true", help="also list every reference face")
@@ -115,17 +133,17 @@ def parser() -> argparse.ArgumentParser:
     for name, text in (("export", "write the registry as a workbook to edit"),
                        ("import", "apply the edits of an exported workbook")):
         commands.add_parser(name, help=text).add_argument("file", type=Path)
+    commands.add_parser("migrate", help="copy the whole registry into an empty one (a team's PostgreSQL database)"
+                        ).add_argument("--to", required=True, help="postgresql://USER@HOST/DB or sqlite:///PATH")
     return parse
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    path = registry_path(args.registry, None)
-    if not path.is_file():
-        print(f"error: no registry at {path}: a run creates it (registry.uri=), or pass --registry PATH",
-              file=sys.stderr)
-        return EXIT_STATUS
     try:
+        path = registry_path(args.registry, None)
+        if isinstance(path, Path) and not path.is_file():
+            raise RegistryError(f"no registry at {path}: a run creates it (registry.uri=), or pass --registry PATH")
         with Registry(path) as registry:
             print("\n".join(COMMANDS[args.command](registry, args)))
     except InfluencerKitError as err:

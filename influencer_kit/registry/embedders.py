@@ -41,7 +41,7 @@ def check_embedder(registry: Registry, config: dict, reembed: bool) -> str:
 def mismatch_message(registry: Registry, config: dict, missing: int) -> str:
     built = [registry.embedder_config(k) or {"key": k} for k in registry.embedder_keys()]
     shown = "; ".join(json.dumps(c, sort_keys=True) for c in built) or "another embedder"
-    return (f"the registry of known people {registry.path} was built with the embedder {shown}, "
+    return (f"the registry of known people {registry.where} was built with the embedder {shown}, "
             f"but this run uses {json.dumps(config, sort_keys=True)}: embeddings of different models or "
             f"settings cannot be compared, and {missing} of its reference faces have none from this "
             f"embedder. Add registry.reembed=true to embed them with this run's embedder (the old "

@@ -26,13 +26,13 @@ from influencer_kit.plugin.components import Clusterer, or_default
 from influencer_kit.registry.corrections import describe
 from influencer_kit.registry.embedders import check_embedder
 from influencer_kit.people.neighbours import EXACT_MAX
+from influencer_kit.registry.database import SQLITE_PREFIX, Location, location, shown
 from influencer_kit.registry.match import MatchRule, match
 from influencer_kit.registry.store import Registry
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "registry.db"
-SQLITE_PREFIX = "sqlite:///"
 CROP_MARGIN = 0.25  # the margin `faces.crop` leaves around a face, as a share of its size
 
 
@@ -42,7 +42,8 @@ class RegistryConfig:
     influencers)."""
 
     enabled: bool = True
-    uri: str | None = None  # sqlite:///PATH or a path; null: registry.db beside the MLflow SQLite store (tracking.uri)
+    uri: str | None = None  # sqlite:///PATH, a path, or postgresql://USER@HOST/DB (a team's shared registry);
+    # null: registry.db beside the MLflow SQLite store (tracking.uri)
     match_distance: float | None = None  # an appearance is a known person when this close to one of their
     # reference faces (null: the embedder's same-person distance)...
     margin: float = 0.05  # ...and every other person is at least this much farther; else it is clustered afresh
@@ -55,15 +56,17 @@ class RegistryConfig:
                 "a distance above 0, or null (the embedder's)", self.match_distance)
         require(self.margin >= 0, "registry.margin", "a distance, 0 or more", self.margin)
         require(self.exact_max >= 0, "registry.exact_max", "a number of faces, 0 or more", self.exact_max)
+        if self.uri:
+            location(self.uri, Path.cwd())  # an unknown scheme is refused here, before any work
 
 
-def registry_path(uri: str | None, tracking_uri: str | None, base: Path | None = None) -> Path:
-    """Where the registry lives: `registry.uri` (`sqlite:///PATH` or a path), else `registry.db`
-    beside the MLflow SQLite store, else in the current folder. Relative paths are from `base`
-    (default: the current folder)."""
+def registry_path(uri: str | None, tracking_uri: str | None, base: Path | None = None) -> Location:
+    """Where the registry lives: `registry.uri` (`sqlite:///PATH`, a path, or a `postgresql://` URI),
+    else `registry.db` beside the MLflow SQLite store, else in the current folder. Relative paths
+    are from `base` (default: the current folder)."""
     base = Path.cwd() if base is None else Path(base)
     if uri:
-        return (base / Path(uri.removeprefix(SQLITE_PREFIX)).expanduser()).resolve()
+        return location(uri, base)
     if tracking_uri and tracking_uri.startswith(SQLITE_PREFIX):
         return (base / Path(tracking_uri.removeprefix(SQLITE_PREFIX)).expanduser()).resolve().parent / FILE_NAME
     return (base / FILE_NAME).resolve()
@@ -81,7 +84,7 @@ def in_sweep() -> bool:
 class KnownPeople:
     """The registry as one run uses it."""
 
-    path: Path
+    path: Location
     embedder_key: str
     rule: MatchRule
 
@@ -106,7 +109,7 @@ class KnownPeople:
                 person = registry.person(appearance.person)
                 appearance.name, appearance.ignored = person.name, person.ignored
             return RegistrySummary(
-                self.path, matched_people=len(set(matched)), new_people=new_people,
+                shown(self.path), matched_people=len(set(matched)), new_people=new_people,
                 matched_appearances=len(matched),
                 ambiguous_appearances=sum(d.ambiguous for _, d in unknown),
                 corrections_new=[describe(c.action, c.args) for c in registry.count_run()],
@@ -170,6 +173,6 @@ def prepare(cfg: DictConfig, same_person: float) -> KnownPeople | None:
     path = registry_path(settings.uri, cfg.tracking.get("uri"))
     with Registry(path) as registry:
         key = check_embedder(registry, OmegaConf.to_container(cfg.embedder, resolve=True), bool(settings.reembed))
-        log.info("registry of known people: %s (%d people)", path, len(registry.people()))
+        log.info("registry of known people: %s (%d people)", shown(path), len(registry.people()))
     rule = MatchRule(or_default(settings.match_distance, same_person), float(settings.margin), int(settings.exact_max))
     return KnownPeople(path, key, rule)

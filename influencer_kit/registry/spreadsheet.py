@@ -73,11 +73,13 @@ def export_workbook(registry: Registry, path: Path) -> None:
     write_atomic(Path(path), buffer.getvalue())
 
 
-def import_workbook(registry: Registry, path: Path) -> list[str]:
+def import_workbook(registry: Registry, path: Path, seen: int | None = None) -> list[str]:
     """Apply the edits of an exported workbook; the corrections made, described. Splits and moves
-    first, then renames and ignores, then merges."""
+    first, then renames and ignores, then merges. With `seen`, refused (`RegistryConflict`) unless
+    the registry is still at that version."""
     people, faces = read_sheets(Path(path))
     with registry.write():
+        registry.check_version(seen)
         done = apply_face_moves(registry, faces)
         merges = []
         for row in people[people["influencer"] != ""].itertuples(index=False):
@@ -126,7 +128,7 @@ def apply_face_moves(registry: Registry, faces: pd.DataFrame) -> list[str]:
     for row in faces[faces["influencer"] != faces["was"]].itertuples(index=False):
         face = int(float(row.face_id))
         if face not in owner:
-            raise RegistryError(f"face {face} is not in the registry {registry.path}")
+            raise RegistryError(f"face {face} is not in the registry {registry.where}")
         if owner[face] != registry.person(row.was).id:
             done.append(f"left as is: face {face} is {owner[face]}'s since the export (export again to edit it)")
         elif row.influencer.lower().startswith(NEW_PERSON):

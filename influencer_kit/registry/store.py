@@ -1,5 +1,6 @@
-"""The registry's storage: one SQLite file (stdlib `sqlite3`) that several runs and the command
-line may use at once.
+"""The registry's storage: one database, a SQLite file by default or PostgreSQL for a team
+(`database.py`), that several runs, command lines and review apps may use at once. Its schema and
+migrations are in `schema.py`.
 
 Tables:
 - `people`: one row per person ever given an id: `id` (`influencer_004`), its `number`, the display
@@ -11,69 +12,33 @@ Tables:
 - `embeddings`: a face's embedding per embedder config (`embedder_key`); embeddings of different
   models or settings are never compared. `embedders` keeps each key's config, for messages.
 - `corrections`: the log of every rename, merge, split, ignore, "different people", close-call
-  confirmation and undo, with `applied_runs`, the number of runs that have worked with the
-  correction in effect.
+  confirmation and undo, with its `author` (the review app's account; '' from the command line)
+  and `applied_runs`, the number of runs that have worked with the correction in effect.
 - `different_people`: pairs of people a reviewer said are not one person (`a` < `b`, the ids at the
   time, followed through later merges), with the correction that said so; runs never merge them.
+- `users`: the review app's accounts: `name`, `password_hash`, `role` (editor or viewer).
 
-The file runs in WAL mode (readers never wait for a writer) and every change happens inside a
-`BEGIN IMMEDIATE` transaction, so two writers queue (for up to `BUSY_TIMEOUT_S`) instead of
-reading the same state and both adding the same person.
+Every change happens inside `write()`, a transaction that holds the registry's write lock from its
+start, so two writers queue (for up to `database.BUSY_TIMEOUT_S`) instead of reading the same state and both
+adding the same person. The newest correction's id is the registry's version: a correction made
+from what someone saw at an older version is refused (`check_version`, `RegistryConflict`).
 """
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from influencer_kit.errors import RegistryError
+from influencer_kit.errors import RegistryConflict, RegistryError
 from influencer_kit.people.grouping import person_id
+from influencer_kit.registry.database import Location, connect, shown
+from influencer_kit.registry.schema import TABLES, is_current, upgrade
 
-BUSY_TIMEOUT_S = 600.0  # how long a writer waits for another one to finish
-
-SCHEMA = [
-    """CREATE TABLE IF NOT EXISTS people (
-        id TEXT PRIMARY KEY,
-        number INTEGER NOT NULL UNIQUE,
-        name TEXT NOT NULL DEFAULT '',
-        ignored INTEGER NOT NULL DEFAULT 0,
-        merged_into TEXT REFERENCES people(id),
-        created REAL NOT NULL)""",
-    """CREATE TABLE IF NOT EXISTS faces (
-        id INTEGER PRIMARY KEY,
-        person TEXT NOT NULL REFERENCES people(id),
-        video TEXT NOT NULL,
-        frame INTEGER NOT NULL,
-        box TEXT NOT NULL,
-        crop_box TEXT NOT NULL,
-        jpeg BLOB NOT NULL,
-        added REAL NOT NULL,
-        UNIQUE (video, frame, box))""",
-    "CREATE INDEX IF NOT EXISTS faces_person ON faces (person)",
-    """CREATE TABLE IF NOT EXISTS embeddings (
-        face INTEGER NOT NULL REFERENCES faces(id),
-        embedder_key TEXT NOT NULL,
-        vector BLOB NOT NULL,
-        PRIMARY KEY (face, embedder_key))""",
-    "CREATE TABLE IF NOT EXISTS embedders (key TEXT PRIMARY KEY, config TEXT NOT NULL)",
-    """CREATE TABLE IF NOT EXISTS corrections (
-        id INTEGER PRIMARY KEY,
-        time REAL NOT NULL,
-        action TEXT NOT NULL,
-        args TEXT NOT NULL,
-        applied_runs INTEGER NOT NULL DEFAULT 0)""",
-    """CREATE TABLE IF NOT EXISTS different_people (
-        a TEXT NOT NULL REFERENCES people(id),
-        b TEXT NOT NULL REFERENCES people(id),
-        correction INTEGER NOT NULL REFERENCES corrections(id),
-        PRIMARY KEY (a, b))""",
-]
+ROLES = ("editor", "viewer")
 
 
 Box = tuple[int, int, int, int]  # x, y, width, height
@@ -109,6 +74,16 @@ class Correction:
     action: str
     args: dict
     applied_runs: int
+    author: str  # who made it: a review-app account, '' for the command line
+
+
+@dataclass(frozen=True)
+class User:
+    """A review-app account."""
+
+    name: str
+    password_hash: str
+    role: str  # editor or viewer
 
 
 def _box(text: str) -> Box:
@@ -128,33 +103,25 @@ PERSON_COLUMNS = "id, number, name, ignored, merged_into, created"
 FACE_COLUMNS = "id, person, video, frame, box, crop_box, jpeg"
 
 
-def _use_wal(db: sqlite3.Connection) -> None:
-    """Write-ahead logging, so readers never wait for a writer. Switching a new file to it needs the
-    file to itself, and SQLite answers "locked" at once (no busy wait) when another process opens
-    it at the same moment: try again until the busy timeout."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_S
-    while True:
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as err:
-            if "locked" not in str(err) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
 class Registry:
-    """One open registry file; use as a context manager, and `write()` around every change."""
+    """One open registry (a SQLite file's path, or a postgresql:// URI), its schema brought up to
+    date; use as a context manager, and `write()` around every change."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        _use_wal(self.db)
-        self.db.execute("PRAGMA foreign_keys=ON")
-        with self.write():
-            for statement in SCHEMA:
-                self.db.execute(statement)
+    def __init__(self, path: Location) -> None:
+        self.path = path
+        self.db = connect(path)
+        try:
+            if not is_current(self.db):
+                with self.write():
+                    upgrade(self.db)
+        except BaseException:
+            self.db.close()
+            raise
+
+    @property
+    def where(self) -> str:
+        """The registry's file, or its URI without a password, for messages."""
+        return shown(self.path)
 
     def __enter__(self) -> "Registry":
         return self
@@ -166,13 +133,13 @@ class Registry:
     def write(self) -> Iterator[None]:
         """One transaction holding the write lock from its start: whatever it reads stays true
         until it commits; on an exception nothing of it is kept."""
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.begin()
         try:
             yield
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.rollback()
             raise
-        self.db.execute("COMMIT")
+        self.db.commit()
 
     # people
     def people(self, merged: bool = False) -> list[Person]:
@@ -184,7 +151,7 @@ class Registry:
         """The person an id stands for now (following merges)."""
         row = self.db.execute(f"SELECT {PERSON_COLUMNS} FROM people WHERE id = ?", (pid,)).fetchone()
         if row is None:
-            raise RegistryError(f"no person {pid!r} in the registry {self.path}; "
+            raise RegistryError(f"no person {pid!r} in the registry {self.where}; "
                                 f"`python -m influencer_kit.registry list` shows who is there")
         found = _person(row)
         return self.person(found.merged_into) if found.merged_into else found
@@ -217,8 +184,8 @@ class Registry:
         """Store a reference face, unless that face (video, frame, box) is stored already; its id."""
         box_text = ",".join(map(str, box))
         self.db.execute(
-            "INSERT OR IGNORE INTO faces (person, video, frame, box, crop_box, jpeg, added) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", (person, video, frame, box_text, ",".join(map(str, crop_box)), jpeg, time.time()))
+            "INSERT INTO faces (person, video, frame, box, crop_box, jpeg, added) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING", (person, video, frame, box_text, ",".join(map(str, crop_box)), jpeg, time.time()))
         return int(self.db.execute("SELECT id FROM faces WHERE video = ? AND frame = ? AND box = ?",
                                    (video, frame, box_text)).fetchone()[0])
 
@@ -239,8 +206,8 @@ class Registry:
         self.db.executemany("UPDATE faces SET person = ? WHERE id = ?", [(person, f) for f in face_ids])
 
     def add_embedding(self, face: int, embedder_key: str, vector: np.ndarray) -> None:
-        self.db.execute("INSERT OR IGNORE INTO embeddings (face, embedder_key, vector) VALUES (?, ?, ?)",
-                        (face, embedder_key, np.asarray(vector, dtype=np.float32).tobytes()))
+        self.db.execute("INSERT INTO embeddings (face, embedder_key, vector) VALUES (?, ?, ?) "
+                        "ON CONFLICT DO NOTHING", (face, embedder_key, np.asarray(vector, dtype=np.float32).tobytes()))
 
     def references(self, embedder_key: str) -> tuple[list[str], np.ndarray]:
         """The person of each reference embedding made with that embedder, and the embeddings."""
@@ -273,23 +240,36 @@ class Registry:
         return json.loads(row[0]) if row else None
 
     def add_embedder(self, embedder_key: str, config: dict) -> None:
-        self.db.execute("INSERT OR IGNORE INTO embedders (key, config) VALUES (?, ?)",
+        self.db.execute("INSERT INTO embedders (key, config) VALUES (?, ?) ON CONFLICT DO NOTHING",
                         (embedder_key, json.dumps(config, sort_keys=True)))
 
     # the corrections log
-    def log_correction(self, action: str, args: dict) -> int:
-        """Log a correction; its id."""
-        cursor = self.db.execute("INSERT INTO corrections (time, action, args) VALUES (?, ?, ?)",
-                                 (time.time(), action, json.dumps(args)))
-        return int(cursor.lastrowid)
+    def log_correction(self, action: str, args: dict, author: str = "") -> int:
+        """Log a correction made by `author`; its id."""
+        cursor = self.db.execute("INSERT INTO corrections (time, action, args, author) VALUES (?, ?, ?, ?) "
+                                 "RETURNING id", (time.time(), action, json.dumps(args), author))
+        return int(cursor.fetchone()[0])
 
     def last_correction(self) -> int:
-        """The id of the newest correction (0 with none): it changes with every correction."""
+        """The id of the newest correction (0 with none): the registry's version, which every
+        correction changes."""
         return int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM corrections").fetchone()[0])
+
+    def check_version(self, seen: int | None) -> None:
+        """Inside the correction's transaction: raise `RegistryConflict` unless the registry is still
+        at version `seen` (what the page or command was based on), so a correction is never applied
+        to a registry someone changed since. None: no version was given, nothing to check."""
+        if seen is None:
+            return
+        now = self.last_correction()
+        if seen != now:
+            newest = self.db.execute("SELECT id, action FROM corrections WHERE id = ?", (now,)).fetchone()
+            raise RegistryConflict(seen, f"#{newest[0]}, {newest[1]}" if newest else "none")
 
     # people a reviewer said are different
     def add_different(self, a: str, b: str, correction: int) -> None:
-        self.db.execute("INSERT OR REPLACE INTO different_people (a, b, correction) VALUES (?, ?, ?)",
+        self.db.execute("INSERT INTO different_people (a, b, correction) VALUES (?, ?, ?) "
+                        "ON CONFLICT (a, b) DO UPDATE SET correction = excluded.correction",
                         (*sorted((a, b)), correction))
 
     def remove_different(self, a: str, b: str) -> None:
@@ -302,11 +282,34 @@ class Registry:
         return {frozenset((self.person(a).id, self.person(b).id)): correction for a, b, correction in rows}
 
     def corrections(self) -> list[Correction]:
-        rows = self.db.execute("SELECT id, time, action, args, applied_runs FROM corrections ORDER BY id")
-        return [Correction(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+        rows = self.db.execute("SELECT id, time, action, args, applied_runs, author FROM corrections ORDER BY id")
+        return [Correction(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
 
     def count_run(self) -> list[Correction]:
         """Record that a run worked with every correction in effect; the ones no run had yet."""
         new = [c for c in self.corrections() if c.applied_runs == 0]
         self.db.execute("UPDATE corrections SET applied_runs = applied_runs + 1")
         return new
+
+    # the review app's accounts
+    def add_user(self, name: str, password_hash: str, role: str) -> None:
+        """A new account; `RegistryError` if the name is taken or the role unknown."""
+        if role not in ROLES:
+            raise RegistryError(f"role {role!r}: editor or viewer")
+        if self.user(name) is not None:
+            raise RegistryError(f"there is a user {name!r} already")
+        self.db.execute("INSERT INTO users (name, password_hash, role, created) VALUES (?, ?, ?, ?)",
+                        (name, password_hash, role, time.time()))
+
+    def user(self, name: str) -> User | None:
+        row = self.db.execute("SELECT name, password_hash, role FROM users WHERE name = ?", (name,)).fetchone()
+        return User(*row) if row else None
+
+    def users(self) -> list[User]:
+        return [User(*r) for r in self.db.execute("SELECT name, password_hash, role FROM users ORDER BY name")]
+
+    # whole tables, for copying a registry (`migrate`) and comparing two
+    def rows(self, table: str) -> list[tuple]:
+        """Every row of one table (`schema.TABLES`), its columns in that order, in key order."""
+        columns, order = TABLES[table]
+        return [tuple(row) for row in self.db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")]

@@ -10,12 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from influencer_kit.registry.known import FILE_NAME
+from influencer_kit.registry.known import FILE_NAME, registry_path
+from influencer_kit.registry.database import shown
 from influencer_kit.registry.store import Registry
 from influencer_kit.review.app import Review, create_app, embedder_for
 from influencer_kit.review.forms import new_token
 from influencer_kit.review.run_folder import RunFolder, newest_run
-from influencer_kit.errors import EXIT_STATUS, InputError
+from influencer_kit.errors import EXIT_STATUS, InfluencerKitError, InputError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -24,8 +25,9 @@ def parser() -> argparse.ArgumentParser:
     parse = argparse.ArgumentParser(prog="python -m influencer_kit.review", description=__doc__.splitlines()[1],
                                     epilog="\n".join(__doc__.splitlines()[3:]),
                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parse.add_argument("--registry", type=Path, default=None,
-                       help=f"the registry file (default: the run's registry, else {FILE_NAME} here)")
+    parse.add_argument("--registry", default=None,
+                       help="the registry file, sqlite:///PATH or postgresql://USER@HOST/DB "
+                            f"(default: the run's registry, else {FILE_NAME} here)")
     parse.add_argument("--run", type=Path, default=None, help="a run's output folder (default: the newest under outputs/)")
     parse.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     parse.add_argument("--port", type=int, default=8765)
@@ -36,8 +38,9 @@ def review_of(args: argparse.Namespace) -> Review:
     """What the app works on, checked; raises `InputError` with a one-line reason."""
     given = args.run or newest_run(Path("outputs"))
     run = RunFolder.open(given) if given is not None else None
-    registry = (args.registry or (run.registry() if run else None) or Path(FILE_NAME)).expanduser().resolve()
-    if not registry.is_file():
+    registry = registry_path(args.registry, None) if args.registry else (run.registry() if run else None)
+    registry = registry or registry_path(FILE_NAME, None)
+    if isinstance(registry, Path) and not registry.is_file():
         raise InputError(f"no registry at {registry}: a run creates it (registry.uri=), or pass --registry PATH")
     with Registry(registry) as opened:
         key, same_person = embedder_for(opened, run)
@@ -48,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         review = review_of(args)
-    except InputError as err:
+    except InfluencerKitError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_STATUS
     import uvicorn
@@ -58,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
               f"can see and edit the registry", file=sys.stderr)
     run = f", run {review.run.path}" if review.run else ", no run (start with --run OUTPUT_DIR to see a ranking)"
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"review app: http://{host}:{args.port}/  (registry {review.registry}{run}); Ctrl-C stops it", flush=True)
+    print(f"review app: http://{host}:{args.port}/  (registry {shown(review.registry)}{run}); Ctrl-C stops it",
+          flush=True)
     uvicorn.run(create_app(review), host=args.host, port=args.port, log_level="warning")
     return 0
 

@@ -22,6 +22,7 @@ from influencer_kit.people.close_calls import NEAR_MARGIN
 from influencer_kit.registry import corrections
 from influencer_kit.registry.embedders import mismatch_message
 from influencer_kit.registry.pairs import close_pairs
+from influencer_kit.registry.database import Location
 from influencer_kit.registry.store import Registry
 from influencer_kit.review import views
 from influencer_kit.errors import ApplyError, RegistryError, RequestError
@@ -36,7 +37,7 @@ STATIC = Path(__file__).parent / "static"
 class Review:
     """What one app instance works on."""
 
-    registry: Path
+    registry: Location  # a SQLite file, or a postgresql:// URI
     run: RunFolder | None
     embedder_key: str  # the embeddings compared for "same person?" pairs
     same_person: float  # the embedder's same-person distance

@@ -9,9 +9,9 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from influencer_kit.errors import ApplyError
+from influencer_kit.registry.database import Location
 from influencer_kit.review.run_folder import RunFolder
 
 REPLACED = ("hydra.run.dir=", "registry.uri=", "registry.enabled=", "output.progress=")  # overrides Apply sets itself
@@ -25,14 +25,14 @@ class Applied:
     summary: list[str]  # the run's own summary lines (rows, influencers, outputs, report, MLflow run)
 
 
-def command(run: RunFolder, registry: Path) -> list[str]:
+def command(run: RunFolder, registry: Location) -> list[str]:
     """The command line that runs `run` again on `registry`, into the same folder."""
     kept = [o for o in run.overrides if not o.lstrip("+~").startswith(REPLACED)]
     return [sys.executable, "-m", "influencer_kit", *kept, f"hydra.run.dir={run.path}",
             f"registry.uri={registry}", "registry.enabled=true", "output.progress=false"]
 
 
-def apply(run: RunFolder, registry: Path) -> Applied:
+def apply(run: RunFolder, registry: Location) -> Applied:
     """Run again; one Apply at a time per app."""
     if run.config is None:
         raise ApplyError(f"{run.path} has no .hydra/config.yaml, so its configuration is unknown: "

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
-from influencer_kit.errors import RequestError
+from influencer_kit.errors import RegistryConflict, RequestError
 from influencer_kit.registry.store import Registry
 
 MAX_FORM_BYTES = 1_000_000
@@ -51,9 +51,10 @@ async def read_form(request: Request, token: str) -> Form:
 def check_version(registry: Registry, form: Form) -> None:
     """Inside the correction's transaction: refuse if the registry has changed since the page was
     shown (another browser, the command line or an import made a correction)."""
-    seen, now = form.one("version"), registry.last_correction()
-    if seen != str(now):
-        newest = registry.corrections()[-1] if now else None
-        what = f" (newest: #{newest.id}, {newest.action})" if newest else ""
-        raise RequestError(f"Someone changed the registry since this page was loaded{what}. "
-                        f"Nothing was changed: reload the page to see the change, then try again.", 409, reload=True)
+    seen = form.one("version")
+    try:
+        registry.check_version(int(seen) if seen.isdigit() else -1)
+    except RegistryConflict as err:
+        raise RequestError(f"Someone changed the registry since this page was loaded (newest: {err.newest}). "
+                           f"Nothing was changed: reload the page to see the change, then try again.", 409,
+                           reload=True) from err

@@ -10,6 +10,7 @@ import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from influencer_kit.registry.embedders import embedder_key
+from influencer_kit.registry.database import Location
 from influencer_kit.registry.known import registry_path
 from influencer_kit.outputs.report import video_links
 from influencer_kit.errors import RunFolderError
@@ -84,7 +85,7 @@ class RunFolder:
         path = self.path / HYDRA / "hydra.yaml"
         return Path(OmegaConf.load(path).hydra.runtime.cwd) if path.is_file() else self.path
 
-    def registry(self) -> Path | None:
+    def registry(self) -> Location | None:
         """The registry the run used, as it found it; None when it had the registry off."""
         cfg = self.config
         if cfg is None or not cfg.registry.enabled:
