@@ -1,8 +1,9 @@
 """What a person can tell the registry: rename, merge, split, ignore, "different people", a close
-call confirmed, and undo of any of these. Each correction is checked,
-applied and written to the corrections log, inside the caller's `registry.write()` transaction
-(so a spreadsheet import applies all its corrections or none). Later runs work from the corrected
-registry, so a correction keeps holding without being redone.
+call confirmed, and undo of any of these. Each correction is checked, applied and written to the
+corrections log with its `author` (the review app's signed-in user, '' from the command line),
+inside the caller's `registry.write()` transaction (so a spreadsheet import applies all its
+corrections or none). Later runs work from the corrected registry, so a correction keeps holding
+without being redone.
 
 - rename: the display name shown beside the id in every output.
 - merge: `other`'s reference faces go to `keep`; `other`'s id now stands for `keep` and is never
@@ -46,20 +47,20 @@ def describe(action: str, args: dict) -> str:
     raise ValueError(f"unknown correction {action!r}")
 
 
-def _done(registry: Registry, action: str, args: dict) -> str:
-    correction = registry.log_correction(action, args)
+def _done(registry: Registry, action: str, args: dict, author: str) -> str:
+    correction = registry.log_correction(action, args, author)
     if action == "different":
         registry.add_different(args["a"], args["b"], correction)
     return describe(action, args)
 
 
-def rename(registry: Registry, pid: str, name: str) -> str:
+def rename(registry: Registry, pid: str, name: str, *, author: str = "") -> str:
     person = registry.person(pid)
     registry.update_person(person.id, name=name.strip())
-    return _done(registry, "rename", {"person": person.id, "name": name.strip(), "was": person.name})
+    return _done(registry, "rename", {"person": person.id, "name": name.strip(), "was": person.name}, author)
 
 
-def merge(registry: Registry, keep: str, other: str) -> str:
+def merge(registry: Registry, keep: str, other: str, *, author: str = "") -> str:
     """`other` becomes `keep`: their faces, and their id from now on."""
     kept, merged = registry.person(keep), registry.person(other)
     if kept.id == merged.id:
@@ -74,11 +75,12 @@ def merge(registry: Registry, keep: str, other: str) -> str:
     took_name = merged.name if not kept.name and merged.name else ""
     if took_name:
         registry.update_person(kept.id, name=took_name)
-    return _done(registry, "merge", {"keep": kept.id, "other": merged.id, "faces": moved, "took_name": took_name})
+    return _done(registry, "merge", {"keep": kept.id, "other": merged.id, "faces": moved, "took_name": took_name},
+                 author)
 
 
 def split(registry: Registry, pid: str, faces: Sequence[int] = (), videos: Sequence[str] = (), into: str = "",
-          name: str = "") -> str:
+          name: str = "", *, author: str = "") -> str:
     """Move some of a person's reference faces (by face id, or every face from the given videos,
     by sha256 or a unique prefix of it) to a new person named `name`, or to the existing `into`."""
     person = registry.person(pid)
@@ -97,7 +99,7 @@ def split(registry: Registry, pid: str, faces: Sequence[int] = (), videos: Seque
     if target == person.id:
         raise RegistryError(f"{into} is {person.id} itself")
     registry.move_faces(chosen, target)
-    return _done(registry, "split", {"person": person.id, "faces": chosen, "into": target, "new": not into})
+    return _done(registry, "split", {"person": person.id, "faces": chosen, "into": target, "new": not into}, author)
 
 
 def _videos(own: list[ReferenceFace], prefixes: Sequence[str], pid: str) -> set[str]:
@@ -113,25 +115,25 @@ def _videos(own: list[ReferenceFace], prefixes: Sequence[str], pid: str) -> set[
     return found
 
 
-def ignore(registry: Registry, pid: str, ignored: bool = True) -> str:
+def ignore(registry: Registry, pid: str, ignored: bool = True, *, author: str = "") -> str:
     person = registry.person(pid)
     registry.update_person(person.id, ignored=int(ignored))
-    return _done(registry, "ignore", {"person": person.id, "ignored": ignored})
+    return _done(registry, "ignore", {"person": person.id, "ignored": ignored}, author)
 
 
-def different(registry: Registry, a: str, b: str) -> str:
+def different(registry: Registry, a: str, b: str, *, author: str = "") -> str:
     """`a` and `b` are not one person: never merged, by a run or by a merge (until undone)."""
     first, second = registry.person(a), registry.person(b)
     if first.id == second.id:
         raise RegistryError(f"{a} and {b} are one person ({first.id}) already: split them first")
     if frozenset((first.id, second.id)) in registry.different():
         raise RegistryError(f"{first.id} and {second.id} are marked as different people already")
-    return _done(registry, "different", {"a": min(first.id, second.id), "b": max(first.id, second.id)})
+    return _done(registry, "different", {"a": min(first.id, second.id), "b": max(first.id, second.id)}, author)
 
 
-def confirm(registry: Registry, pid: str, video: str) -> str:
+def confirm(registry: Registry, pid: str, video: str, *, author: str = "") -> str:
     """A close call looked at: `pid` is rightly the influencer of `video` (sha256)."""
-    return _done(registry, "confirm", {"person": registry.person(pid).id, "video": video})
+    return _done(registry, "confirm", {"person": registry.person(pid).id, "video": video}, author)
 
 
 def undone(registry: Registry) -> set[int]:
@@ -146,7 +148,7 @@ def confirmed(registry: Registry) -> set[tuple[str, str]]:
             if c.action == "confirm" and c.id not in gone}
 
 
-def undo(registry: Registry, correction: int) -> str:
+def undo(registry: Registry, correction: int, *, author: str = "") -> str:
     """Reverse correction number `correction`, if what it did still stands; logged as an undo."""
     found = {c.id: c for c in registry.corrections()}.get(correction)
     if found is None:
@@ -156,7 +158,7 @@ def undo(registry: Registry, correction: int) -> str:
     if correction in undone(registry):
         raise RegistryError(f"#{correction} ({describe(found.action, found.args)}) is undone already")
     UNDO[found.action](registry, found.args)
-    return _done(registry, "undo", {"correction": correction, "what": describe(found.action, found.args)})
+    return _done(registry, "undo", {"correction": correction, "what": describe(found.action, found.args)}, author)
 
 
 def _still(registry: Registry, pid: str) -> None:

@@ -13,6 +13,8 @@ Tables:
 - `corrections`: the log of every rename, merge, split, ignore, "different people", close-call
   confirmation and undo, with `applied_runs`, the number of runs that have worked with the
   correction in effect.
+- `users`: the review app's accounts: `name`, the argon2 `password_hash`, `role` (`editor` or
+  `viewer`), `created`. Corrections record their `author` (a user's name, '' when made without one).
 - `different_people`: pairs of people a reviewer said are not one person (`a` < `b`, the ids at the
   time, followed through later merges), with the correction that said so; runs never merge them.
 
@@ -67,12 +69,18 @@ SCHEMA = [
         time REAL NOT NULL,
         action TEXT NOT NULL,
         args TEXT NOT NULL,
-        applied_runs INTEGER NOT NULL DEFAULT 0)""",
+        applied_runs INTEGER NOT NULL DEFAULT 0,
+        author TEXT NOT NULL DEFAULT '')""",
     """CREATE TABLE IF NOT EXISTS different_people (
         a TEXT NOT NULL REFERENCES people(id),
         b TEXT NOT NULL REFERENCES people(id),
         correction INTEGER NOT NULL REFERENCES corrections(id),
         PRIMARY KEY (a, b))""",
+    """CREATE TABLE IF NOT EXISTS users (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('editor','viewer')),
+        created REAL NOT NULL)""",
 ]
 
 
@@ -109,6 +117,16 @@ class Correction:
     action: str
     args: dict
     applied_runs: int
+    author: str  # who made it ('' without accounts)
+
+
+@dataclass(frozen=True)
+class User:
+    """An account of the review app."""
+
+    name: str
+    password_hash: str
+    role: str  # editor or viewer
 
 
 def _box(text: str) -> Box:
@@ -155,6 +173,8 @@ class Registry:
         with self.write():
             for statement in SCHEMA:
                 self.db.execute(statement)
+            if "author" not in {row[1] for row in self.db.execute("PRAGMA table_info(corrections)")}:
+                self.db.execute("ALTER TABLE corrections ADD COLUMN author TEXT NOT NULL DEFAULT ''")  # older files
 
     def __enter__(self) -> "Registry":
         return self
@@ -277,10 +297,10 @@ class Registry:
                         (embedder_key, json.dumps(config, sort_keys=True)))
 
     # the corrections log
-    def log_correction(self, action: str, args: dict) -> int:
-        """Log a correction; its id."""
-        cursor = self.db.execute("INSERT INTO corrections (time, action, args) VALUES (?, ?, ?)",
-                                 (time.time(), action, json.dumps(args)))
+    def log_correction(self, action: str, args: dict, author: str = "") -> int:
+        """Log a correction made by `author`; its id."""
+        cursor = self.db.execute("INSERT INTO corrections (time, action, args, author) VALUES (?, ?, ?, ?)",
+                                 (time.time(), action, json.dumps(args), author))
         return int(cursor.lastrowid)
 
     def last_correction(self) -> int:
@@ -302,11 +322,29 @@ class Registry:
         return {frozenset((self.person(a).id, self.person(b).id)): correction for a, b, correction in rows}
 
     def corrections(self) -> list[Correction]:
-        rows = self.db.execute("SELECT id, time, action, args, applied_runs FROM corrections ORDER BY id")
-        return [Correction(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+        rows = self.db.execute("SELECT id, time, action, args, applied_runs, author FROM corrections ORDER BY id")
+        return [Correction(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
 
     def count_run(self) -> list[Correction]:
         """Record that a run worked with every correction in effect; the ones no run had yet."""
         new = [c for c in self.corrections() if c.applied_runs == 0]
         self.db.execute("UPDATE corrections SET applied_runs = applied_runs + 1")
         return new
+
+    # the review app's accounts
+    def add_user(self, name: str, password_hash: str, role: str) -> None:
+        if self.user(name) is not None:
+            raise RegistryError(f"there is a user {name!r} already in {self.path}")
+        self.db.execute("INSERT INTO users (name, password_hash, role, created) VALUES (?, ?, ?, ?)",
+                        (name, password_hash, role, time.time()))
+
+    def user(self, name: str) -> User | None:
+        row = self.db.execute("SELECT name, password_hash, role FROM users WHERE name = ?", (name,)).fetchone()
+        return User(*row) if row else None
+
+    def users(self) -> list[User]:
+        return [User(*r) for r in self.db.execute("SELECT name, password_hash, role FROM users ORDER BY name")]
+
+    def remove_user(self, name: str) -> None:
+        if self.db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount == 0:
+            raise RegistryError(f"no user {name!r} in {self.path}")
