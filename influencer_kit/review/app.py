@@ -164,7 +164,7 @@ def create_app(review: Review) -> Starlette:
         except RequestError as err:
             return await run_in_threadpool(message, request, str(err), err.status, err.reload)
         except ApplyError as err:
-            return await run_in_threadpool(message, request, f"Apply failed: {err}", 500)
+            return await run_in_threadpool(message, request, f"Apply failed: {err}", err.status)
         said = f"Applied in {applied.seconds:.1f} s: " + " · ".join(applied.summary[:2])
         return done(request, "/?" + urlencode({"sort": "rank", "said": said}))
 
