@@ -51,7 +51,8 @@ def team(review_run, review_server_module, tmp_path_factory) -> tuple[str, Path]
     shutil.copy(review_run / "registry.pristine.db", registry)
     for (name, password), role in ((EDITOR, "editor"), (VIEWER, "viewer")):
         assert users_cli(registry, "add", name, "--role", role, password=password).returncode == 0
-    return review_server_module(["--run", str(review_run / "run.pristine"), "--registry", str(registry)], work), registry
+    url = review_server_module(["--run", str(review_run / "run.pristine"), "--registry", str(registry)], work)
+    return url, registry
 
 
 @pytest.fixture(scope="module")

@@ -60,6 +60,11 @@ def pages() -> Environment:
     return env
 
 
+def local(url: str) -> str:
+    """`url` when it is a path of this app, else "/" (no redirect leads to another site)."""
+    return url if url.startswith("/") and not url.startswith(("//", "/\\")) else "/"
+
+
 def author(request: Request) -> str:
     """Who makes the request's corrections: the signed-in user, '' without accounts."""
     return request.state.user.name if request.state.user else ""
@@ -171,7 +176,7 @@ def create_app(review: Review, https: bool = False) -> Starlette:
                                  form.all("video"), into, form.one("name"), author=author(request))
 
     def back(request: Request, form: Form) -> str:
-        return form.one("back", "/") if form.one("back", "/").startswith("/") else "/"
+        return local(form.one("back", "/"))
 
     async def apply_run(request: Request) -> Response:
         try:
@@ -209,8 +214,8 @@ def create_app(review: Review, https: bool = False) -> Starlette:
         keys = [f"user:{name.casefold()}", f"address:{request.client.host if request.client else ''}"]
         wait = throttle.wait_s(keys)
         if wait:
-            return await run_in_threadpool(sign_in_page, request, 429, f"Too many failed sign-ins for this name or "
-                                           f"from this address: try again in {wait} s.", name, {"Retry-After": str(wait)})
+            text = f"Too many failed sign-ins for this name or from this address: try again in {wait} s."
+            return await run_in_threadpool(sign_in_page, request, 429, text, name, {"Retry-After": str(wait)})
 
         def check() -> User | None:
             with review.open() as registry:
@@ -220,7 +225,7 @@ def create_app(review: Review, https: bool = False) -> Starlette:
             throttle.failed(keys)
             return await run_in_threadpool(sign_in_page, request, 401, "Wrong name or password.", name)
         throttle.succeeded(keys)
-        response = done(request, wanted if wanted.startswith("/") and not wanted.startswith(("//", "/\\")) else "/")
+        response = done(request, local(wanted))
         sessions.start(response, request, user.name)
         return response
 
