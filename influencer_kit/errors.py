@@ -89,7 +89,13 @@ class RequestError(InfluencerKitError):
 
 
 class ApplyError(InfluencerKitError):
-    """The review app's Apply could not run, or the run it started failed; the message says why."""
+    """The review app's Apply could not run, or the run it started failed; the message says why and
+    `status` is the HTTP status of the page that says it (a 4xx: the run folder or the registry is
+    what needs fixing, or another Apply is running)."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class VideoError(InfluencerKitError):

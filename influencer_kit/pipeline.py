@@ -18,6 +18,7 @@ from influencer_kit.inputs.sheet import read_sheet
 from influencer_kit.model import Appearance, Fetched, RegistrySummary, Result, VideoFaces
 from influencer_kit.outputs.folders import first_rows, representative_paths
 from influencer_kit.outputs.report import write_report
+from influencer_kit.outputs.run_config import write_run_config
 from influencer_kit.outputs.tables import write_outputs
 from influencer_kit.people import close_calls
 from influencer_kit.people.grouping import cluster_appearances, group_within_video, identify, representative_faces
@@ -99,6 +100,7 @@ def run(cfg: DictConfig) -> Result:
     result = Result(sheet, videos, metrics, ranked, unranked, appearances, faces, cache, out, timings, registry)
     with timed(timings, "write outputs"):
         write_outputs(result, cfg)
+        write_run_config(cfg, out)  # what the review app's Apply runs again
     with timed(timings, "report"):
         write_report(result, out, cfg)
     return result

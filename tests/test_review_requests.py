@@ -1,6 +1,7 @@
 """The review app answering bad requests cleanly, against the real server over a copy of a real
-run's registry (a SQLite file, then a PostgreSQL database): unknown people, stale forms, cross-site posts, paths that must not reach the
-filesystem, a missing run folder, a registry of another embedder, two editors at once."""
+run's registry (a SQLite file, then a PostgreSQL database): unknown people, stale forms, cross-site
+posts, paths that must not reach the filesystem, a missing run folder, a registry of another embedder,
+two editors at once; Apply on a run made with `output.dir=`, and a failed Apply's 4xx page."""
 from __future__ import annotations
 
 import re
@@ -10,11 +11,13 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import mlflow
 import pandas as pd
 import pytest
 import requests
+from omegaconf import OmegaConf
 
-from conftest import free_port
+from conftest import REVIEW_RUN, run_cli
 from influencer_kit.registry.store import Registry
 from influencer_kit.registry.transfer import copy_registry
 
@@ -169,20 +172,6 @@ def test_a_registry_of_another_embedder_is_one_line_saying_why(review_run, copie
     assert "was built with the embedder" in done.stderr and '"num_jitters": 1' in done.stderr
 
 
-def test_another_host_warns_that_anyone_can_edit(review_run, copied, tmp_path):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "influencer_kit.review", "--run", str(review_run / "run"),
-                             "--registry", str(copied), "--host", "0.0.0.0", "--port", str(port)],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().startswith(f"review app: http://0.0.0.0:{port}/")
-        assert proc.stderr.readline() == (f"warning: listening on 0.0.0.0: anyone who can reach this machine on "
-                                          f"port {port} can see and edit the registry\n")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def test_apply_runs_the_runs_own_command_again_on_the_apps_registry(review_run, tmp_path):
     from influencer_kit.review.apply import command
     from influencer_kit.review.run_folder import RunFolder
@@ -215,3 +204,54 @@ def test_close_calls_are_confirmed_or_reassigned(app, copied, review_run):
         assert [(c.action, c.args["person"]) for c in registry.corrections()] == [
             ("confirm", "influencer_001"), ("split", "influencer_005")]
         assert {f.video for f in registry.faces("influencer_006")} >= {videos.loc[17, "video_sha256"]}
+
+
+@pytest.fixture(scope="module")
+def output_dir_run(review_run, tmp_path_factory) -> Path:
+    """A run of the same sheet and caches with `output.dir=out` (Hydra's own folder is `hydra/`),
+    its registry and MLflow store in the work folder it returns."""
+    work = tmp_path_factory.mktemp("output_dir_run")
+    done = run_cli([f"data.path={review_run / 'data' / 'videos.csv'}", f"cache.dir={review_run / 'cache'}",
+                    f"output.dir={work / 'out'}", f"hydra.run.dir={work / 'hydra'}", *REVIEW_RUN], cwd=work)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return work
+
+
+def test_apply_works_for_a_run_made_with_output_dir(output_dir_run, review_run, review_server):
+    work, out = output_dir_run, output_dir_run / "out"
+    assert not (out / ".hydra").exists() and OmegaConf.load(out / "config.yaml").output.dir == str(out)
+    assert OmegaConf.to_container(OmegaConf.load(out / "command.yaml")) == {"cwd": str(work), "overrides": [
+        f"data.path={review_run / 'data' / 'videos.csv'}", f"cache.dir={review_run / 'cache'}",
+        f"output.dir={out}", *REVIEW_RUN]}
+    url = review_server(["--run", str(out)], work)  # the run's own registry, found from its config.yaml
+    before = (out / "Ranked_Influencers.csv").stat().st_mtime_ns
+    applied = requests.post(url + "/apply", data=form_of(requests.get(url + "/").text), allow_redirects=False,
+                            timeout=900)
+    assert applied.status_code == 303, applied.text
+    assert applied.headers["location"].startswith("/?sort=rank&said=Applied+in+")
+    assert "rows%3A+18" in applied.headers["location"]
+    assert (out / "Ranked_Influencers.csv").stat().st_mtime_ns > before
+    client = mlflow.MlflowClient(f"sqlite:///{work / 'mlflow.db'}")
+    assert len(client.search_runs([client.get_experiment_by_name("influencer-kit").experiment_id])) == 2
+
+
+def test_a_failed_apply_is_a_4xx_page_saying_why(output_dir_run, copied, review_server, tmp_path):
+    bare = tmp_path / "bare"  # the tables alone: how the run was made is unknown
+    bare.mkdir()
+    for table in ("ProcessedVideos_videos", "PerformanceMetrics_videos", "Ranked_Influencers"):
+        shutil.copy(output_dir_run / "out" / f"{table}.csv", bare)
+    url = review_server(["--run", str(bare), "--registry", str(copied)], tmp_path)
+    unknown = requests.post(url + "/apply", data=form_of(requests.get(url + "/").text))
+    assert unknown.status_code == 422
+    assert (f"Apply failed: {bare} has no config.yaml and command.yaml (nor Hydra&#39;s .hydra/), so how it was "
+            f"run is unknown") in unknown.text
+    broken = tmp_path / "broken"  # a run whose spreadsheet has gone since
+    shutil.copytree(output_dir_run / "out", broken)
+    command = OmegaConf.load(broken / "command.yaml")
+    command.overrides = [f"data.path={tmp_path / 'gone.csv'}" if o.startswith("data.path=") else o
+                         for o in command.overrides]
+    OmegaConf.save(command, broken / "command.yaml")
+    url = review_server(["--run", str(broken), "--registry", str(copied)], tmp_path)
+    failed = requests.post(url + "/apply", data=form_of(requests.get(url + "/").text), timeout=900)
+    assert failed.status_code == 422
+    assert "Apply failed: the run failed (exit status 2): error: " in failed.text and "gone.csv" in failed.text

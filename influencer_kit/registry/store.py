@@ -308,6 +308,12 @@ class Registry:
     def users(self) -> list[User]:
         return [User(*r) for r in self.db.execute("SELECT name, password_hash, role FROM users ORDER BY name")]
 
+    def remove_user(self, name: str) -> None:
+        """Delete an account; `RegistryError` when there is none of that name."""
+        if self.user(name) is None:
+            raise RegistryError(f"no user {name!r} in {shown(self.path)}")
+        self.db.execute("DELETE FROM users WHERE name = ?", (name,))
+
     # whole tables, for copying a registry (`migrate`) and comparing two
     def rows(self, table: str) -> list[tuple]:
         """Every row of one table (`schema.TABLES`), its columns in that order, in key order."""

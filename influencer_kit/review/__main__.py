@@ -1,12 +1,15 @@
-"""`python -m influencer_kit.review [--registry PATH] [--run OUTPUT_DIR] [--host 127.0.0.1] [--port 8765]`:
-a local web app to look at every known person and correct the registry, beside one run's ranking.
+"""`python -m influencer_kit.review [--registry PATH] [--run OUTPUT_DIR] [--host 127.0.0.1] [--port 8765] [--https]`:
+a web app to look at every known person and correct the registry, beside one run's ranking.
 
 Defaults: the newest run under ./outputs, the registry that run used (else registry.db here),
-127.0.0.1 only. It prints its URL and opens nothing else; Ctrl-C stops it.
+127.0.0.1 only. It prints its URL and opens nothing else; Ctrl-C stops it. With accounts in the
+registry (`python -m influencer_kit.review users add NAME --role editor|viewer`) everyone signs in;
+without, it refuses to listen beyond this machine.
 """
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -16,9 +19,8 @@ from influencer_kit.registry.store import Registry
 from influencer_kit.review.app import Review, create_app, embedder_for
 from influencer_kit.review.forms import new_token
 from influencer_kit.review.run_folder import RunFolder, newest_run
+from influencer_kit.review import users
 from influencer_kit.errors import EXIT_STATUS, InfluencerKitError, InputError
-
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -31,7 +33,17 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--run", type=Path, default=None, help="a run's output folder (default: the newest under outputs/)")
     parse.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     parse.add_argument("--port", type=int, default=8765)
+    parse.add_argument("--https", action="store_true",
+                       help="it is reached over HTTPS (a proxy in front): session cookies are Secure")
     return parse
+
+
+def local(host: str) -> bool:
+    """Whether `host` is this machine only (a loopback address)."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def review_of(args: argparse.Namespace) -> Review:
@@ -44,10 +56,18 @@ def review_of(args: argparse.Namespace) -> Review:
         raise InputError(f"no registry at {registry}: a run creates it (registry.uri=), or pass --registry PATH")
     with Registry(registry) as opened:
         key, same_person = embedder_for(opened, run)
-    return Review(registry, run, key, same_person, new_token())
+        accounts = bool(opened.users())
+    if not accounts and not local(args.host):
+        raise InputError(f"--host {args.host} would let anyone who reaches this machine edit the registry: add "
+                         f"accounts first (python -m influencer_kit.review users add NAME --role editor), "
+                         f"or listen on 127.0.0.1")
+    return Review(registry, run, key, same_person, new_token(), sign_in=accounts)
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["users"]:
+        return users.main(argv[1:])
     args = parser().parse_args(argv)
     try:
         review = review_of(args)
@@ -56,14 +76,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_STATUS
     import uvicorn
 
-    if args.host not in LOCAL_HOSTS:
-        print(f"warning: listening on {args.host}: anyone who can reach this machine on port {args.port} "
-              f"can see and edit the registry", file=sys.stderr)
+    if not local(args.host) and not args.https:
+        print(f"warning: listening on {args.host} without --https: passwords and sessions cross the network "
+              f"unencrypted unless a proxy in front serves HTTPS", file=sys.stderr)
     run = f", run {review.run.path}" if review.run else ", no run (start with --run OUTPUT_DIR to see a ranking)"
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"review app: http://{host}:{args.port}/  (registry {shown(review.registry)}{run}); Ctrl-C stops it",
           flush=True)
-    uvicorn.run(create_app(review), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_app(review, args.https), host=args.host, port=args.port, log_level="warning")
     return 0
 
 

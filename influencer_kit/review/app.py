@@ -1,6 +1,7 @@
-"""The review app's routes (Starlette): pages over the registry and one run, and a POST per
+"""The review app's routes (Starlette): pages over the registry and one run, a POST per
 correction, each made through `influencer_kit.registry.corrections`, the same functions the
-command line calls, inside one registry transaction."""
+command line calls, inside one registry transaction and recorded with its author, and the
+sign-in and sign-out of accounts (`access.py` decides who may see and change what)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from omegaconf import OmegaConf
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -23,12 +25,16 @@ from influencer_kit.registry import corrections
 from influencer_kit.registry.embedders import mismatch_message
 from influencer_kit.registry.pairs import close_pairs
 from influencer_kit.registry.database import Location
-from influencer_kit.registry.store import Registry
+from influencer_kit.registry.store import Registry, User
 from influencer_kit.review import views
 from influencer_kit.errors import ApplyError, RegistryError, RequestError
+from influencer_kit.review.access import SIGN_IN, SIGN_OUT, Access
+from influencer_kit.review.accounts import check_password
 from influencer_kit.review.apply import apply
 from influencer_kit.review.forms import Form, check_version, read_form
 from influencer_kit.review.run_folder import RunFolder
+from influencer_kit.review.sessions import Sessions
+from influencer_kit.review.throttle import SignInThrottle
 
 STATIC = Path(__file__).parent / "static"
 
@@ -41,7 +47,8 @@ class Review:
     run: RunFolder | None
     embedder_key: str  # the embeddings compared for "same person?" pairs
     same_person: float  # the embedder's same-person distance
-    token: str
+    token: str  # the cross-site token of forms made without a session
+    sign_in: bool = False  # the registry had accounts when the app started: sign-in is needed from then on
 
     def open(self) -> Registry:
         return Registry(self.registry)
@@ -54,8 +61,20 @@ def pages() -> Environment:
     return env
 
 
-def create_app(review: Review) -> Starlette:
+def local(url: str) -> str:
+    """`url` when it is a path of this app, else "/" (no redirect leads to another site)."""
+    return url if url.startswith("/") and not url.startswith(("//", "/\\")) else "/"
+
+
+def author(request: Request) -> str:
+    """Who makes the request's corrections: the signed-in user, '' without accounts."""
+    return request.state.user.name if request.state.user else ""
+
+
+def create_app(review: Review, https: bool = False) -> Starlette:
+    """The app; `https`: it is reached over HTTPS (session cookies are Secure)."""
     env = pages()
+    sessions, throttle = Sessions(https), SignInThrottle()
 
     def done(request: Request, url: str) -> Response:
         """After a POST: to the page that shows the result (htmx navigates there itself)."""
@@ -63,12 +82,15 @@ def create_app(review: Review) -> Starlette:
             return Response(status_code=200, headers={"HX-Redirect": url})
         return RedirectResponse(url, 303)
 
-    def page(name: str, request: Request, status: int = 200, **values: object) -> HTMLResponse:
+    def page(template: str, request: Request, status: int = 200, headers: dict[str, str] | None = None,
+             **values: object) -> HTMLResponse:
         with review.open() as registry:
             version = registry.last_correction()
-        html = env.get_template(name).render(request=request, review=review, csrf=review.token, version=version,
-                                             said=request.query_params.get("said", ""), **values)
-        return HTMLResponse(html, status_code=status)
+        state = request.state
+        html = env.get_template(template).render(**{
+            "request": request, "review": review, "csrf": state.csrf, "user": state.user, "editor": state.editor,
+            "version": version, "said": request.query_params.get("said", ""), **values})
+        return HTMLResponse(html, status_code=status, headers=headers)
 
     def message(request: Request, text: str, status: int, reload: bool = False) -> HTMLResponse:
         referer = urlsplit(request.headers.get("referer", "/"))
@@ -131,7 +153,7 @@ def create_app(review: Review) -> Starlette:
                     check_version(registry, form)
                     return make(registry, form, request)
             try:
-                form = await read_form(request, review.token)
+                form = await read_form(request, request.state.csrf)
                 said = await run_in_threadpool(correct, form)
             except RequestError as err:
                 return await run_in_threadpool(message, request, str(err), err.status, err.reload)
@@ -146,31 +168,78 @@ def create_app(review: Review) -> Starlette:
         if len(chosen) < 2:
             raise RegistryError("choose at least two people to merge")
         keep = form.one("keep") or chosen[0]
-        return "; ".join(corrections.merge(registry, keep, other) for other in chosen if other != keep)
+        return "; ".join(corrections.merge(registry, keep, other, author=author(request))
+                         for other in chosen if other != keep)
 
     def split(registry: Registry, form: Form, request: Request) -> str:
         into = "" if form.one("into", "new") == "new" else form.one("into")
         return corrections.split(registry, request.path_params["pid"], [int(f) for f in form.all("face")],
-                                 form.all("video"), into, form.one("name"))
+                                 form.all("video"), into, form.one("name"), author=author(request))
 
     def back(request: Request, form: Form) -> str:
-        return form.one("back", "/") if form.one("back", "/").startswith("/") else "/"
+        return local(form.one("back", "/"))
 
     async def apply_run(request: Request) -> Response:
         try:
-            await read_form(request, review.token)
+            await read_form(request, request.state.csrf)
             if review.run is None:
                 raise RequestError("no run is shown: start the app with --run OUTPUT_DIR to apply corrections", 400)
             applied = await run_in_threadpool(apply, review.run, review.registry)
         except RequestError as err:
             return await run_in_threadpool(message, request, str(err), err.status, err.reload)
         except ApplyError as err:
-            return await run_in_threadpool(message, request, f"Apply failed: {err}", 500)
+            return await run_in_threadpool(message, request, f"Apply failed: {err}", err.status)
         said = f"Applied in {applied.seconds:.1f} s: " + " · ".join(applied.summary[:2])
         return done(request, "/?" + urlencode({"sort": "rank", "said": said}))
 
     async def not_found(request: Request, exc: Exception) -> Response:
         return await run_in_threadpool(message, request, f"Nothing at {request.url.path}.", 404)
+
+    async def refuse(request: Request, text: str, status: int) -> Response:
+        return await run_in_threadpool(message, request, text, status)
+
+    def sign_in_page(request: Request, status: int = 200, error: str = "", name: str = "",
+                     headers: dict[str, str] | None = None) -> Response:
+        if not request.state.accounts:
+            return RedirectResponse("/", 303)
+        wanted = request.query_params.get("next", "/")
+        return page("sign_in.html", request, status, headers, error=error, name=name, next=wanted)
+
+    async def sign_in(request: Request) -> Response:
+        """Check a name and password, slowed down after repeated failures (`throttle.py`)."""
+        try:
+            form = await read_form(request, review.token)
+        except RequestError as err:
+            return await refuse(request, str(err), err.status)
+        name, wanted = form.one("name"), form.one("next", "/")
+        keys = [f"user:{name.casefold()}", f"address:{request.client.host if request.client else ''}"]
+        wait = throttle.wait_s(keys)
+        if wait:
+            text = f"Too many failed sign-ins for this name or from this address: try again in {wait} s."
+            return await run_in_threadpool(sign_in_page, request, 429, text, name, {"Retry-After": str(wait)})
+
+        def check() -> User | None:
+            with review.open() as registry:
+                return check_password(registry, name, form.fields.get("password", [""])[0])
+        user = await run_in_threadpool(check)
+        if user is None:
+            throttle.failed(keys)
+            return await run_in_threadpool(sign_in_page, request, 401, "Wrong name or password.", name)
+        throttle.succeeded(keys)
+        response = done(request, local(wanted))
+        sessions.start(response, request, user.name)
+        return response
+
+    async def sign_out(request: Request) -> Response:
+        try:
+            await read_form(request, request.state.csrf)
+        except RequestError as err:
+            return await refuse(request, str(err), err.status)
+        response = done(request, SIGN_IN if request.state.accounts else "/")
+        session = sessions.read(request)
+        if session is not None:
+            sessions.end(response, request, session)
+        return response
 
     routes = [
         Route("/", people),
@@ -179,22 +248,26 @@ def create_app(review: Review) -> Starlette:
         Route("/close-calls", close_calls),
         Route("/history", history),
         Route("/face/{face_id:int}.jpg", face),
-        Route("/rename/{pid}", correction(lambda r, f, q: corrections.rename(r, q.path_params["pid"], f.one("name")),
-                                          back), methods=["POST"]),
-        Route("/ignore/{pid}", correction(lambda r, f, q: corrections.ignore(r, q.path_params["pid"], f.one("ignored") == "1"),
-                                          back), methods=["POST"]),
+        Route(SIGN_IN, sign_in_page),
+        Route(SIGN_IN, sign_in, methods=["POST"]),
+        Route(SIGN_OUT, sign_out, methods=["POST"]),
+        Route("/rename/{pid}", correction(lambda r, f, q: corrections.rename(
+            r, q.path_params["pid"], f.one("name"), author=author(q)), back), methods=["POST"]),
+        Route("/ignore/{pid}", correction(lambda r, f, q: corrections.ignore(
+            r, q.path_params["pid"], f.one("ignored") == "1", author=author(q)), back), methods=["POST"]),
         Route("/merge", correction(merge_selected, back), methods=["POST"]),
         Route("/split/{pid}", correction(split, back), methods=["POST"]),
-        Route("/different", correction(lambda r, f, q: corrections.different(r, f.one("a"), f.one("b")), back),
-              methods=["POST"]),
-        Route("/confirm", correction(lambda r, f, q: corrections.confirm(r, f.one("person"), f.one("video")), back),
-              methods=["POST"]),
-        Route("/undo/{correction_id:int}", correction(lambda r, f, q: corrections.undo(r, q.path_params["correction_id"]),
-                                                      back), methods=["POST"]),
+        Route("/different", correction(lambda r, f, q: corrections.different(
+            r, f.one("a"), f.one("b"), author=author(q)), back), methods=["POST"]),
+        Route("/confirm", correction(lambda r, f, q: corrections.confirm(
+            r, f.one("person"), f.one("video"), author=author(q)), back), methods=["POST"]),
+        Route("/undo/{correction_id:int}", correction(lambda r, f, q: corrections.undo(
+            r, q.path_params["correction_id"], author=author(q)), back), methods=["POST"]),
         Route("/apply", apply_run, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, exception_handlers={404: not_found})
+    return Starlette(routes=routes, exception_handlers={404: not_found},
+                     middleware=[Middleware(Access, review=review, sessions=sessions, refuse=refuse)])
 
 
 def embedder_for(registry: Registry, run: RunFolder | None) -> tuple[str, float]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from influencer_kit.errors import ApplyError
 from influencer_kit.registry.database import Location
+from influencer_kit.outputs.run_config import COMMAND, CONFIG
 from influencer_kit.review.run_folder import RunFolder
 
 REPLACED = ("hydra.run.dir=", "registry.uri=", "registry.enabled=", "output.progress=")  # overrides Apply sets itself
@@ -34,11 +35,11 @@ def command(run: RunFolder, registry: Location) -> list[str]:
 
 def apply(run: RunFolder, registry: Location) -> Applied:
     """Run again; one Apply at a time per app."""
-    if run.config is None:
-        raise ApplyError(f"{run.path} has no .hydra/config.yaml, so its configuration is unknown: "
-                         f"Apply needs a run started with its output in Hydra's run folder")
+    if run.config is None or not run.command_known:
+        raise ApplyError(f"{run.path} has no {CONFIG} and {COMMAND} (nor Hydra's .hydra/), so how it was run is "
+                         f"unknown: run it again once with `python -m influencer_kit`, then Apply")
     if not _one_at_a_time.acquire(blocking=False):
-        raise ApplyError("an Apply is running already: wait for it to finish")
+        raise ApplyError("an Apply is running already: wait for it to finish", 409)
     try:
         start = time.perf_counter()
         done = subprocess.run(command(run, registry), cwd=run.started_in, capture_output=True, text=True,

@@ -35,7 +35,7 @@ def new_token() -> str:
 
 async def read_form(request: Request, token: str) -> Form:
     """The POSTed form, after the cross-site checks: the browser must not call the request
-    cross-site, and the form must carry this instance's token."""
+    cross-site, and the form must carry `token` (its session's, or this app instance's)."""
     if request.headers.get("sec-fetch-site") == "cross-site":
         raise RequestError("refused: this request came from another site", 403)
     body = await request.body()

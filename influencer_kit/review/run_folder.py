@@ -1,5 +1,7 @@
-"""One run's output folder as the review app reads it: the three tables, and the resolved Hydra
-config under `.hydra/` that Apply runs again. Tables are read again whenever a file changes."""
+"""One run's output folder as the review app reads it: the three tables, and what Apply runs
+again: the resolved config and the command (`config.yaml` and `command.yaml`, which every run
+writes into its output folder; Hydra's `.hydra/` for runs made before). Tables are read again
+whenever a file changes."""
 from __future__ import annotations
 
 import functools
@@ -13,6 +15,7 @@ from influencer_kit.registry.embedders import embedder_key
 from influencer_kit.registry.database import Location
 from influencer_kit.registry.known import registry_path
 from influencer_kit.outputs.report import video_links
+from influencer_kit.outputs.run_config import COMMAND, CONFIG
 from influencer_kit.errors import RunFolderError
 from influencer_kit.inputs.columns import find_column
 
@@ -67,23 +70,36 @@ class RunFolder:
     def ranked(self) -> pd.DataFrame:
         return read_table(self.path / RANKED)
 
+    def _kept(self, own: str, hydra: str) -> DictConfig | None:
+        """The run's file `own`, else Hydra's `.hydra/<hydra>` (older runs); None without either."""
+        path = next((p for p in (self.path / own, self.path / HYDRA / hydra) if p.is_file()), None)
+        return OmegaConf.load(path) if path is not None else None
+
     @property
     def config(self) -> DictConfig | None:
-        """The run's resolved config (`.hydra/config.yaml`), or None when the folder has none."""
-        path = self.path / HYDRA / "config.yaml"
-        return OmegaConf.load(path) if path.is_file() else None
+        """The run's resolved config, or None when the folder has none."""
+        return self._kept(CONFIG, "config.yaml")
+
+    @property
+    def command_known(self) -> bool:
+        """Whether the folder says how the run was started (its folder and overrides)."""
+        return (self.path / COMMAND).is_file() or (self.path / HYDRA / "hydra.yaml").is_file()
 
     @property
     def overrides(self) -> list[str]:
         """The command-line overrides the run was started with."""
-        path = self.path / HYDRA / "overrides.yaml"
-        return [str(o) for o in OmegaConf.load(path)] if path.is_file() else []
+        command = self._kept(COMMAND, "hydra.yaml")
+        if command is None:
+            return []
+        return [str(o) for o in (command.overrides if "overrides" in command else command.hydra.overrides.task)]
 
     @property
     def started_in(self) -> Path:
         """The folder the run was started from (relative paths in its config are from there)."""
-        path = self.path / HYDRA / "hydra.yaml"
-        return Path(OmegaConf.load(path).hydra.runtime.cwd) if path.is_file() else self.path
+        command = self._kept(COMMAND, "hydra.yaml")
+        if command is None:
+            return self.path
+        return Path(command.cwd if "cwd" in command else command.hydra.runtime.cwd)
 
     def registry(self) -> Location | None:
         """The registry the run used, as it found it; None when it had the registry off."""
