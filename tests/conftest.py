@@ -193,13 +193,13 @@ serve_routes_module = pytest.fixture(_counting_servers, scope="module", name="se
 
 
 
-REVIEW_RUN = ["frames_per_video=4", "executor.workers=1", "output.progress=false", "cluster.eps=0.45"]
+REVIEW_RUN = ["frames_per_video=4", "executor.workers=1", "output.progress=false", "embedder=dlib", "cluster.eps=0.45"]
 
 
 @pytest.fixture(scope="session")
 def review_run(tmp_path_factory) -> Path:
-    """A tracked run, with its registry, of the 18-video set built from ../shared/faces, cut at
-    cluster.eps=0.45 so one person (alex_lacamoire) comes out as two: influencer_001 and
+    """A tracked run, with its registry, of the 18-video set built from ../shared/faces, embedded by
+    dlib and cut at cluster.eps=0.45 (below dlib's 0.55) so one person (alex_lacamoire) comes out as two: influencer_001 and
     influencer_007. The run folder is `run/` (Hydra's, with `.hydra/`), the registry `registry.db`
     beside `mlflow.db`; `registry.pristine.db` and `run.pristine/` are copies of the registry and the
     run folder as the run left them (the browser test's Apply changes the originals)."""

@@ -180,8 +180,8 @@ def test_apply_runs_the_runs_own_command_again_on_the_apps_registry(review_run, 
     assert run.started_in == review_run and run.registry() == review_run / "registry.db"
     assert command(run, tmp_path / "other.db")[1:] == [
         "-m", "influencer_kit", f"data.path={review_run / 'data' / 'videos.csv'}",
-        f"cache.dir={review_run / 'cache'}", "frames_per_video=4", "executor.workers=1", "cluster.eps=0.45",
-        f"hydra.run.dir={review_run / 'run'}", f"registry.uri={tmp_path / 'other.db'}", "registry.enabled=true",
+        f"cache.dir={review_run / 'cache'}", "frames_per_video=4", "executor.workers=1", "embedder=dlib",
+        "cluster.eps=0.45", f"hydra.run.dir={review_run / 'run'}", f"registry.uri={tmp_path / 'other.db'}", "registry.enabled=true",
         "output.progress=false"]
 
 
