@@ -205,8 +205,6 @@ def describe_method(cfg: Any = None, metrics: pd.DataFrame | None = None) -> str
     settings = RankingConfig.from_cfg(cfg)
     pooled = None if metrics is None else pooled_std(metrics, settings.unit)
     text = ranking_method(settings.method).describe(settings.params(pooled))
-    if settings.unit == "creative":
-        text += "; each creative counts once (its variants' mean)"
     if settings.normalize_by:
         operator = "/" if settings.normalize == "ratio" else "-"
         text += (f"; performance {operator} the median of its {settings.normalize_by} group "
