@@ -172,9 +172,9 @@ def pair_coverages(fingerprints: list, people: list[frozenset[str]]) -> dict[int
 
 
 def grouped(count: int, coverages: dict[tuple[int, int], float], min_coverage: float) -> np.ndarray:
-    from influencer_kit.creatives.grouping import creatives
+    from influencer_kit.creatives.grouping import join
 
-    return creatives(count, [pair for pair, c in coverages.items() if c >= min_coverage])
+    return join(count, list(coverages), lambda i, j: coverages[(i, j)] >= min_coverage)
 
 
 def sweep(sheet: pd.DataFrame, fingerprints: list, people: list[frozenset[str]]) -> dict[tuple[int, float], Scores]:

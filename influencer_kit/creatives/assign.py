@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from influencer_kit.creatives.grouping import CreativesConfig, Links, creatives, variant_pairs
+from influencer_kit.creatives.grouping import CreativesConfig, Links, group_videos, join
 from influencer_kit.model import Appearance, Fingerprint
 from influencer_kit.registry.store import Registry
 
@@ -39,7 +39,8 @@ def find_creatives(videos: list[str], fingerprints: dict[str, Fingerprint], appe
     people: dict[str, set[str]] = defaultdict(set)
     for appearance in appearances:
         people[appearance.video].add(appearance.person)
-    pairs = variant_pairs([fingerprints.get(sha, NO_FRAMES) for sha in videos],
-                          [frozenset(people[sha]) for sha in videos], config) if config.enabled else []
-    labels = creatives(len(videos), pairs, reviewed_links(registry_path, videos))
+    links = reviewed_links(registry_path, videos)
+    labels = (group_videos([fingerprints.get(sha, NO_FRAMES) for sha in videos],
+                           [frozenset(people[sha]) for sha in videos], config, links)
+              if config.enabled else join(len(videos), [], lambda i, j: False, links))
     return {sha: creative_id(int(label)) for sha, label in zip(videos, labels)}
