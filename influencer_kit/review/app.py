@@ -108,6 +108,17 @@ def create_app(review: Review) -> Starlette:
         records = [dict(r, link=links[i]) for i, r in zip(rows.index, rows.to_dict("records"))] if len(rows) else []
         return page("close_calls.html", request, rows=records, now=now, cards=cards)
 
+    def creatives(request: Request) -> Response:
+        return page("creatives.html", request, groups=views.creative_groups(review.run))
+
+    def split_creative(registry: Registry, form: Form, request: Request) -> str:
+        group = views.find_creative(review.run, form.one("creative"))
+        return corrections.split_creative(registry, group.id, form.all("video"), group.videos)
+
+    def join_creatives(registry: Registry, form: Form, request: Request) -> str:
+        first, second = (views.find_creative(review.run, form.one(key)) for key in ("creative", "other"))
+        return corrections.join_creatives(registry, first.id, first.videos[0], second.id, second.videos[0])
+
     def history(request: Request) -> Response:
         with review.open() as registry:
             log = list(reversed(registry.corrections()))
@@ -176,6 +187,7 @@ def create_app(review: Review) -> Starlette:
         Route("/person/{pid}", person),
         Route("/pairs", pairs),
         Route("/close-calls", close_calls),
+        Route("/creatives", creatives),
         Route("/history", history),
         Route("/face/{face_id:int}.jpg", face),
         Route("/rename/{pid}", correction(lambda r, f, q: corrections.rename(r, q.path_params["pid"], f.one("name")),
@@ -190,6 +202,8 @@ def create_app(review: Review) -> Starlette:
               methods=["POST"]),
         Route("/undo/{correction_id:int}", correction(lambda r, f, q: corrections.undo(r, q.path_params["correction_id"]),
                                                       back), methods=["POST"]),
+        Route("/creatives/split", correction(split_creative, back), methods=["POST"]),
+        Route("/creatives/join", correction(join_creatives, back), methods=["POST"]),
         Route("/apply", apply_run, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
