@@ -12,25 +12,15 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import SHARED, run_cli
+from support.creatives import demo_with_variants, read_frames, vertical
 
 from influencer_kit.creatives.fingerprint import FingerprintSettings, fingerprint
 from influencer_kit.creatives.grouping import CreativesConfig, Links, coverage, group_videos
-from influencer_kit.inputs.demo import build_demo
 from influencer_kit_samples.photos import grace_hopper
 from influencer_kit_samples.videos import face_clip, write_video
 
 REAL = SHARED / "real" / "clips"
 GRACE = frozenset({"influencer_001"})  # one person in every video made here: only the footage differs
-
-
-def read_frames(path: Path) -> tuple[list[np.ndarray], float]:
-    """Every frame of a video (RGB) and its frame rate."""
-    cap = cv2.VideoCapture(str(path))
-    fps, frames = cap.get(cv2.CAP_PROP_FPS), []
-    while (got := cap.read())[0]:
-        frames.append(cv2.cvtColor(got[1], cv2.COLOR_BGR2RGB))
-    cap.release()
-    return frames, fps
 
 
 def with_caption(frame: np.ndarray, words: str) -> np.ndarray:
@@ -39,13 +29,6 @@ def with_caption(frame: np.ndarray, words: str) -> np.ndarray:
     height, width = out.shape[:2]
     cv2.putText(out, words, (width // 10, int(height * 0.9)), cv2.FONT_HERSHEY_DUPLEX, width / 400, (255, 255, 255), 2)
     return out
-
-
-def vertical(frame: np.ndarray) -> np.ndarray:
-    """The 9:16 centre crop of a frame."""
-    height, width = frame.shape[:2]
-    keep = int(height * 9 / 16) // 2 * 2
-    return np.ascontiguousarray(frame[:, (width - keep) // 2: (width - keep) // 2 + keep])
 
 
 def variants(frames: list[np.ndarray], other: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
@@ -108,20 +91,6 @@ def test_real_variants_match_and_other_recordings_of_one_person_do_not(tmp_path:
     names = ["posted", "vertical", "captions", "trimmed", "mirrored", "intro", "sped_up", "other_take"]
     labels = group_videos([found[n] for n in names], [GRACE] * len(names), config)
     assert labels.tolist() == [0, 0, 0, 0, 0, 0, 0, 1]
-
-
-def demo_with_variants(folder: Path) -> Path:
-    """The demo sheet with two more rows: grace_1 mirrored and trimmed, astronaut_1 cropped to 9:16."""
-    csv = build_demo(folder)
-    grace, fps = read_frames(folder / "videos" / "grace_1.mp4")
-    write_video(folder / "videos" / "grace_1_variant.mp4", [np.ascontiguousarray(f[:, ::-1]) for f in grace[2:]], fps)
-    astronaut, fps = read_frames(folder / "videos" / "astronaut_1.mp4")
-    write_video(folder / "videos" / "astronaut_1_vertical.mp4", [vertical(f) for f in astronaut], fps)
-    sheet = pd.read_csv(csv)
-    extra = pd.DataFrame({"Video URL": ["videos/grace_1_variant.mp4", "videos/astronaut_1_vertical.mp4"],
-                          "Performance": [2.9, 1.0], "Person": ["grace_hopper", "astronaut"]})
-    pd.concat([sheet, extra]).to_csv(folder / "variants.csv", index=False)
-    return folder / "variants.csv"
 
 
 @pytest.mark.slow
