@@ -74,14 +74,14 @@ def _share(times: np.ndarray, other: np.ndarray, near: np.ndarray, speed: float,
 
 def coverage(a: Fingerprint, b: Fingerprint, frame_distance: int, enough: float = 1.0) -> float:
     """The largest share of either video's sampled frames that match the other's in time order, over
-    orientations (the likelier first), `SPEEDS` (1.0 first) and shifts in time (the best shift of
+    orientations (as shown first), `SPEEDS` (1.0 first) and shifts in time (the best shift of
     each found by votes); the first share of at least `enough` is returned without trying the rest."""
     if len(a) < MIN_MATCHED or len(b) < MIN_MATCHED:
         return 0.0
-    step = float(max(np.median(np.diff(a.times)), np.median(np.diff(b.times))))
-    nears = [distances(a.hashes[:, 0], b.hashes[:, orientation]) <= frame_distance for orientation in (0, 1)]
+    step = max(float(a.times[-1] - a.times[0]) / (len(a) - 1), float(b.times[-1] - b.times[0]) / (len(b) - 1))
     best = 0.0
-    for near in sorted(nears, key=lambda n: -int(n.sum())):
+    for orientation in (0, 1):
+        near = distances(a.hashes[:, 0], b.hashes[:, orientation]) <= frame_distance
         ii, jj = np.nonzero(near)
         if len(ii) < MIN_MATCHED:
             continue
