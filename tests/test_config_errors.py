@@ -58,9 +58,9 @@ CASES = {  # overrides -> the one line on stderr
     "cluster=kmeans": "error: cluster=kmeans: no such option; choose one of agglomerative, dbscan, hdbscan",
     # the command line itself
     "foo=1": "error: foo: no such setting; the settings are data, detector, embedder, cluster, ranking, tracking, "
-             "executor, frames_per_video, per_video, people, registry, fetch, cache, output",
+             "executor, frames_per_video, per_video, people, registry, creatives, fetch, cache, output",
     "+foo=1": "error: foo: no such setting; the settings are data, detector, embedder, cluster, ranking, tracking, "
-              "executor, frames_per_video, per_video, people, registry, fetch, cache, output",
+              "executor, frames_per_video, per_video, people, registry, creatives, fetch, cache, output",
     "ranking.std_penalty": "error: ranking.std_penalty: not an override; write key=value, e.g. ranking.std_penalty=1",
 }
 

@@ -42,7 +42,7 @@ class CreativesConfig:
     enabled: bool = True  # false: every video is a creative of its own (no fingerprints are made)
     fingerprint: FingerprintSettings = field(default_factory=FingerprintSettings)
     frame_distance: int = 8  # two frames match when their 64-bit hashes differ in at most this many bits
-    min_coverage: float = 0.5  # share of the shorter video's sampled frames that must match, in time order
+    min_coverage: float = 0.6  # share of the shorter video's sampled frames that must match, in time order
 
     def __post_init__(self) -> None:
         require(0 <= self.frame_distance < 64, "creatives.frame_distance", "a number of bits from 0 to 63",
