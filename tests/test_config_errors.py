@@ -39,6 +39,11 @@ CASES = {  # overrides -> the one line on stderr
                                       "(the embedder's), got 0.0",
     "registry.margin=-0.1": "error: registry.margin: a distance, 0 or more, got -0.1",
     "registry.match_distance=near": "error: registry.match_distance: a number or null, got 'near'",
+    # creatives, and what the ranking counts
+    "creatives.fingerprint.step_s=0": "error: creatives.fingerprint.step_s: a number of seconds above 0, got 0.0",
+    "creatives.min_coverage=1.5": "error: creatives.min_coverage: a share above 0, at most 1, got 1.5",
+    "creatives.frame_distance=64": "error: creatives.frame_distance: a number of bits from 0 to 63, got 64",
+    "ranking.unit=clip": "error: ranking.unit: one of creative, video, got 'clip'",
     # tracking
     "tracking.sweep_direction=up": "error: tracking.sweep_direction: maximize, minimize or null, got 'up'",
     "tracking=mlfow": "error: tracking=mlfow: no such option; choose one of mlflow, none",

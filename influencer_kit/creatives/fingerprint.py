@@ -27,7 +27,7 @@ TOP, BOTTOM = 0.08, 0.72  # the band of the frame's height that is hashed (capti
 NARROWEST = 9 / 16  # the centre strip is at most this wide for its height: what a 9:16 crop keeps
 
 
-@dataclass(frozen=True)
+@dataclass
 class FingerprintSettings:
     """How a video's frames are sampled for its fingerprint (part of the fingerprint cache's key)."""
 
@@ -36,8 +36,8 @@ class FingerprintSettings:
     max_frames: int = 300  # at most this many frames: a video over 30 s is sampled more sparsely
 
     def __post_init__(self) -> None:
-        require(self.step_s > 0, "creatives.step_s", "a number of seconds above 0", self.step_s)
-        require(self.max_frames >= 2, "creatives.max_frames", "a whole number, 2 or more", self.max_frames)
+        require(self.step_s > 0, "creatives.fingerprint.step_s", "a number of seconds above 0", self.step_s)
+        require(self.max_frames >= 2, "creatives.fingerprint.max_frames", "a whole number, 2 or more", self.max_frames)
 
     def key(self) -> str:
         """A short key that changes whenever a setting or the hashing changes."""
