@@ -290,6 +290,10 @@ def column_notes(cfg: Any = None, metrics: pd.DataFrame | None = None) -> dict[s
         "shrunk_sd": "Posterior standard deviation of shrunk_mean.",
         "top_group": ("TRUE for #1 and everyone whose interval (ci_low to ci_high) overlaps #1's: "
                       "not distinguishable from #1 with this data."),
+        "creative_count": ("Creatives among the counted videos: variants of one footage (re-cut, re-encoded, "
+                           "cropped, captioned) are one creative. "
+                           + ("The statistics count creatives, each its variants' mean (ranking.unit=creative)."
+                              if settings.unit == "creative" else "The statistics count videos (ranking.unit=video).")),
     }
     if settings.normalize_by:
         operator = "divided by" if settings.normalize == "ratio" else "minus"
