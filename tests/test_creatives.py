@@ -14,8 +14,12 @@ import pytest
 from conftest import SHARED, run_cli
 from support.creatives import demo_with_variants, read_frames, vertical
 
+from influencer_kit.creatives.assign import reviewed_links
 from influencer_kit.creatives.fingerprint import FingerprintSettings, fingerprint
 from influencer_kit.creatives.grouping import CreativesConfig, Links, coverage, group_videos
+from influencer_kit.errors import RegistryError
+from influencer_kit.registry import corrections
+from influencer_kit.registry.store import Registry
 from influencer_kit_samples.photos import grace_hopper
 from influencer_kit_samples.videos import face_clip, write_video
 
@@ -91,6 +95,22 @@ def test_real_variants_match_and_other_recordings_of_one_person_do_not(tmp_path:
     names = ["posted", "vertical", "captions", "trimmed", "mirrored", "intro", "sped_up", "other_take"]
     labels = group_videos([found[n] for n in names], [GRACE] * len(names), config)
     assert labels.tolist() == [0, 0, 0, 0, 0, 0, 0, 1]
+
+
+def test_creative_corrections_are_kept_by_video_logged_and_undone(tmp_path: Path) -> None:
+    a, b, c, d, e = (letter * 64 for letter in "abcde")  # videos' sha256
+    with Registry(tmp_path / "registry.db") as registry, registry.write():
+        said = corrections.split_creative(registry, "creative_0001", [b], [a, b, c], author="ana")
+        assert said == "split 1 video(s) off creative creative_0001"
+        assert corrections.join_creatives(registry, "creative_0002", e, "creative_0003", d) == (
+            "join creatives creative_0002 and creative_0003")
+        assert registry.creative_links() == {(a, b): False, (b, c): False, (d, e): True}
+        with pytest.raises(RegistryError, match="choose some, not all, of creative creative_0001's videos"):
+            corrections.split_creative(registry, "creative_0001", [a, b], [a, b])
+        assert corrections.undo(registry, 1) == "undo #1: split 1 video(s) off creative creative_0001"
+        assert registry.creative_links() == {(d, e): True}
+        assert [x.args.get("author", "") for x in registry.corrections()] == ["ana", "", ""]
+    assert reviewed_links(tmp_path / "registry.db", [e, a, d]) == Links(same=frozenset({(0, 2)}))
 
 
 @pytest.mark.slow
