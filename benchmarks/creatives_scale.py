@@ -56,7 +56,8 @@ def synthetic(rows: int, seconds: float, rng: np.random.Generator) -> tuple[list
     creative = 0
     while len(fingerprints) < rows:
         base = rng.integers(0, 2**63, (frames, 2), dtype=np.int64).astype(np.uint64)
-        for kind in ["posted", *rng.choice(["trimmed", "mirrored", "speed"], int(rng.integers(0, 4)))][: rows - len(fingerprints)]:
+        kinds = ["posted", *rng.choice(["trimmed", "mirrored", "speed"], int(rng.integers(0, 4)))]
+        for kind in kinds[: rows - len(fingerprints)]:
             fingerprints.append(variant(base, str(kind), rng))
             truth.append(creative)
         creative += 1
@@ -82,7 +83,8 @@ def main() -> None:
 `python benchmarks/creatives_scale.py --rows {args.rows} --seconds {args.seconds:g}` at {commit()}
 
 {args.rows:,} synthetic fingerprints ({len(set(truth)):,} creatives of 1-4 videos, {args.seconds:g} s each at one
-frame every {STEP_S} s: {sum(len(f) for f in fingerprints):,} frames) grouped into {len(set(labels.tolist())):,} creatives in
+frame every {STEP_S} s: {sum(len(f) for f in fingerprints):,} frames) grouped into
+{len(set(labels.tolist())):,} creatives in
 **{seconds:.1f} s** wall, {cpu_s:.1f} s of CPU (the first 2,000 creatives each in one group: {right}).
 
 Machine: {machine()}; load average before: {load_before}, after: {load()} (a shared machine: the

@@ -31,10 +31,11 @@ def build_videos_table(sheet: Sheet, fetched: list[Fetched], analysed: dict[str,
     display name from the registry, or empty), `source` (which rule fetched the video), `counted`
     (whether the row's performance counts toward its influencer's statistics), `influencer_faces`
     (detections of the main person) and `false_faces` (detections dropped as no person:
-    `faces.people_only`), `creative` (its video's creative id, `creative_of` by sha256) and `variant_of` (the first row of that creative, on
-    every later row of it; repeats of the same bytes included). A video's main person is never one
-    marked not an influencer in the registry. A video's performance counts once, at its first row
-    with a valid score; repeats of its bytes are not counted again."""
+    `faces.people_only`), `creative` (its video's creative id, `creative_of` by sha256) and
+    `variant_of` (the first row of that creative, on every later row of it; repeats of the same
+    bytes included). A video's main person is never one marked not an influencer in the registry.
+    A video's performance counts once, at its first row with a valid score; repeats of its bytes
+    are not counted again."""
     by_video: dict[str, list[Appearance]] = defaultdict(list)
     for a in appearances:
         by_video[a.video].append(a)
