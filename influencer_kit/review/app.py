@@ -109,7 +109,9 @@ def create_app(review: Review) -> Starlette:
         return page("close_calls.html", request, rows=records, now=now, cards=cards)
 
     def creatives(request: Request) -> Response:
-        return page("creatives.html", request, groups=views.creative_groups(review.run))
+        groups = views.creative_groups(review.run)
+        shown = groups[:views.CREATIVES_SHOWN]
+        return page("creatives.html", request, groups=shown, more=len(groups) - len(shown))
 
     def split_creative(registry: Registry, form: Form, request: Request) -> str:
         group = views.find_creative(review.run, form.one("creative"))

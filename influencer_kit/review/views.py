@@ -178,6 +178,9 @@ def performance_column(run: RunFolder) -> str | None:
         return None
 
 
+CREATIVES_SHOWN = 300  # creatives listed on the Creatives page, those of several videos first
+
+
 @dataclass
 class CreativeGroup:
     """One creative of the run: its rows, variants of one footage, shown together."""
