@@ -31,6 +31,8 @@ def run_metrics(result, cfg: DictConfig) -> tuple[dict[str, float], dict[str, st
         "faces": int(sum(len(v.faces) for v in result.faces.values())),
         "appearances": len(result.appearances),
         "close_call_rows": int(videos["close_call"].sum()),
+        "creatives": int(videos["creative"].replace("", np.nan).nunique()),  # variants of one footage count once
+        "variant_rows": int((videos["variant_of"] != "").sum()),  # rows that are a later variant of a creative
         "influencers": len(result.metrics),
         "singleton_share": (sum(1 for n in per_person.values() if n == 1) / len(per_person)) if per_person else 0.0,
         **{f"time_{stage.replace(' ', '_')}_s": t for stage, t in result.timings.items()},
