@@ -19,6 +19,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
 
 from influencer_kit.acquire.download import FetchConfig
+from influencer_kit.creatives.grouping import CreativesConfig
 from influencer_kit.errors import ConfigError, require
 from influencer_kit.execution.task import ExecutorConfig
 from influencer_kit.experiment.mlflow_run import TrackingConfig
@@ -70,6 +71,7 @@ class Config:
     per_video: PerVideoConfig = field(default_factory=PerVideoConfig)
     people: PeopleConfig = field(default_factory=PeopleConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
+    creatives: CreativesConfig = field(default_factory=CreativesConfig)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
     output: OutputConfig = field(default_factory=OutputConfig)

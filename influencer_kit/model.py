@@ -1,6 +1,7 @@
 """The run's records, defined once: every stage imports them from here and none defines its own.
 The data's way: `Sheet` (its `InputRow`s) -> `Fetched` -> `VideoFaces` (its `FaceRecord`s, each a
-detector's `Face`) -> `Appearance` (one person in one video) -> `Result`; `Status` is a row's outcome."""
+detector's `Face`) and `Fingerprint` -> `Appearance` (one person in one video) -> `Result`; `Status`
+is a row's outcome."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -177,6 +178,18 @@ class VideoFaces:
 
 
 @dataclass
+class Fingerprint:
+    """A video's content fingerprint (creatives/fingerprint.py): the times of its sampled frames
+    (seconds, ascending) and each frame's perceptual hash as shown and mirrored."""
+
+    times: np.ndarray  # float32, (n,)
+    hashes: np.ndarray  # uint64, (n, 2): [:, 0] the frame as shown, [:, 1] mirrored
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+@dataclass
 class VideoPictures:
     """The JPEGs the per-video task made of one video, on their way to the face cache, which
     writes them to disk and keeps only the `VideoFaces`."""
@@ -184,6 +197,7 @@ class VideoPictures:
     found: VideoFaces
     frames_jpeg: list[bytes]  # one per `found.frame_indices`
     crops_jpeg: list[bytes]  # one per `found.faces`
+    fingerprint: Fingerprint | None = None  # the video's content fingerprint, when creatives are grouped
 
 
 @dataclass

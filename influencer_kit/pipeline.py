@@ -1,5 +1,5 @@
 """The whole job, stage by stage: spreadsheet -> videos -> frames -> faces -> embeddings -> people
--> influencers -> ranking -> files. `run(cfg)` is what the CLI, the tests and the benchmarks call."""
+-> influencers -> creatives -> ranking -> files. `run(cfg)` is what the CLI, the tests and the benchmarks call."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +11,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from influencer_kit.acquire.download import FetchConfig
 from influencer_kit.acquire.links import resolve_sheet
+from influencer_kit.creatives.assign import find_creatives
+from influencer_kit.creatives.grouping import CreativesConfig
 from influencer_kit.execution.dispatch import check_executor, fetch_and_analyse
 from influencer_kit.execution.task import FaceSettings
 from influencer_kit.inputs.demo import build_demo
@@ -57,6 +59,7 @@ def run(cfg: DictConfig) -> Result:
     cache_root = Path(cfg.cache.dir).expanduser().resolve()
     progress = bool(cfg.output.progress)
     fetch_cfg: FetchConfig = OmegaConf.to_object(cfg.fetch)
+    creatives_cfg: CreativesConfig = OmegaConf.to_object(cfg.creatives)
 
     with timed(timings, "read spreadsheet"):
         sheet = read_sheet(input_path(cfg, fetch_cfg), cfg.data.sheet, cfg.data.url_column,
@@ -79,6 +82,7 @@ def run(cfg: DictConfig) -> Result:
             same_person_distance=or_default(cfg.per_video.same_person_distance, same_person),
             keep_frames=cfg.output.frames != "none",
             members_root=str(cache_root / "faces"),
+            fingerprint=creatives_cfg.fingerprint if creatives_cfg.enabled else None,
         )
         streamed = fetch_and_analyse([(r.row, r.url) for r in sheet.rows], sheet.path.parent, cache_root,
                                      fetch_cfg, settings, OmegaConf.to_container(cfg.executor), progress)
@@ -87,8 +91,11 @@ def run(cfg: DictConfig) -> Result:
     with timed(timings, "people"):
         faces = {sha: r for sha, r in analysed.items() if isinstance(r, VideoFaces)}
         appearances, registry = find_people(fetched, faces, cfg, same_person, known)
+    with timed(timings, "creatives"):  # variants of one footage, whose people agree, are one creative
+        creative_of = find_creatives(list(unique_videos(fetched)), streamed.fingerprints, appearances, creatives_cfg,
+                                     known.path if known is not None else None)
     with timed(timings, "ranking"):
-        videos = build_videos_table(sheet, fetched, analysed, appearances)
+        videos = build_videos_table(sheet, fetched, analysed, appearances, creative_of)
         calls = close_calls.assess(videos, appearances, same_person)  # rows whose influencer was nearly someone else
         videos = calls.flag(videos)
         names = {a.person: a.name for a in appearances}

@@ -42,6 +42,11 @@ CASES = {  # overrides -> the one line on stderr
     "registry.uri=mysql://ana@db.example/people": "error: registry.uri: sqlite:///PATH, a file path or "
                                                   "postgresql://USER@HOST/DB, got 'mysql://ana@db.example/people'",
     "registry.match_distance=near": "error: registry.match_distance: a number or null, got 'near'",
+    # creatives, and what the ranking counts
+    "creatives.fingerprint.step_s=0": "error: creatives.fingerprint.step_s: a number of seconds above 0, got 0.0",
+    "creatives.min_coverage=1.5": "error: creatives.min_coverage: a share above 0, at most 1, got 1.5",
+    "creatives.frame_distance=64": "error: creatives.frame_distance: a number of bits from 0 to 63, got 64",
+    "ranking.unit=clip": "error: ranking.unit: one of creative, video, got 'clip'",
     # tracking
     "tracking.sweep_direction=up": "error: tracking.sweep_direction: maximize, minimize or null, got 'up'",
     "tracking=mlfow": "error: tracking=mlfow: no such option; choose one of mlflow, none",
@@ -61,9 +66,9 @@ CASES = {  # overrides -> the one line on stderr
     "cluster=kmeans": "error: cluster=kmeans: no such option; choose one of agglomerative, dbscan, hdbscan",
     # the command line itself
     "foo=1": "error: foo: no such setting; the settings are data, detector, embedder, cluster, ranking, tracking, "
-             "executor, frames_per_video, per_video, people, registry, fetch, cache, output",
+             "executor, frames_per_video, per_video, people, registry, creatives, fetch, cache, output",
     "+foo=1": "error: foo: no such setting; the settings are data, detector, embedder, cluster, ranking, tracking, "
-              "executor, frames_per_video, per_video, people, registry, fetch, cache, output",
+              "executor, frames_per_video, per_video, people, registry, creatives, fetch, cache, output",
     "ranking.std_penalty": "error: ranking.std_penalty: not an override; write key=value, e.g. ranking.std_penalty=1",
 }
 

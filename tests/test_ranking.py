@@ -96,7 +96,7 @@ def test_metrics_match_hand_computation() -> None:
         [(1 + 3) / 2, STD_B, (1 + 3) / 2, 1, 3])
     assert math.isnan(row.loc[C, "std_performance"])
     assert row.loc[C, ["mean_performance", "median_performance", "ci_low", "ci_high"]].tolist() == [5] * 4
-    assert row.loc[D].drop(["video_count", "face_count"]).isna().all()
+    assert row.loc[D].drop(["video_count", "creative_count", "face_count"]).isna().all()
     # Bootstrap quantiles land on atoms of the resampled-mean distribution: for A, P(mean = 2) = 1/27
     # < 5% < P(mean <= 8/3) = 4/27; for B, P(mean = 1) = 1/4.
     assert row.loc[A, ["ci_low", "ci_high"]].tolist() == pytest.approx([8 / 3, 16 / 3])
@@ -204,7 +204,7 @@ def test_min_videos_moves_influencers_to_unranked() -> None:
     assert list(unranked["influencer"]) == [C, D]
     assert list(unranked.columns) == [*METRIC_COLUMNS, "reason"]
     assert list(unranked["reason"]) == [
-        "1 counted video(s), fewer than ranking.min_videos=2",
+        "1 counted creative(s), fewer than ranking.min_videos=2",
         "no video with a valid performance counts toward their statistics",
     ]
     # Not ranked, yet still part of the pooled std and the shrinkage prior: scores are unchanged.
@@ -225,7 +225,7 @@ def test_ties_are_broken_by_influencer_id() -> None:
 def test_each_method_option_sets_every_key(method: str, tmp_path: Path) -> None:
     cfg = make_config(tmp_path, [f"ranking={method}"]).ranking
     assert OmegaConf.to_container(cfg) == {
-        "method": method, "std_penalty": 0.5, "min_videos": 1,
+        "method": method, "unit": "creative", "std_penalty": 0.5, "min_videos": 1,
         "bootstrap_resamples": 2000, "ci_level": 0.9, "seed": 0,
         "normalize_by": None, "normalize": "ratio", "date_period": "month",
     }

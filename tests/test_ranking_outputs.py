@@ -87,8 +87,8 @@ def test_not_ranked_sheet_lists_influencers_below_min_videos(run):
     assert sorted(not_ranked["influencer"]) == sorted(few)
     assert set(not_ranked["influencer"]).isdisjoint(ranked["influencer"])
     assert len(ranked) + len(not_ranked) == len(metrics)  # nobody dropped
-    for count, reason in zip(not_ranked["video_count"], not_ranked["reason"]):
-        assert reason == f"{count} counted video(s), fewer than ranking.min_videos=4"
+    for count, reason in zip(not_ranked["creative_count"], not_ranked["reason"]):
+        assert reason == f"{count} counted creative(s), fewer than ranking.min_videos=4"
     assert {"ci_low", "ci_high", "shrunk_mean", "shrunk_sd"} <= set(not_ranked.columns)
 
 

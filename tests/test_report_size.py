@@ -83,7 +83,8 @@ def ranked_result(tmp_path: Path, people: int) -> Result:
         row=np.arange(1, people + 1), status="ok", error="", video_sha256=[f"{i:064x}" for i in range(people)],
         duplicate_of="", influencer=[f"influencer_{i + 1:03d}" for i in range(people)],
         influencers=[f"influencer_{i + 1:03d}" for i in range(people)], source="local", counted=True,
-        influencer_faces=1, close_call=False, close_call_reason="")
+        influencer_faces=1, creative=[f"creative_{i + 1:04d}" for i in range(people)], variant_of="",
+        close_call=False, close_call_reason="")
     settings = {"bootstrap_resamples": 50}
     metrics = ranking.performance_metrics(ranking_input(sheet, videos), settings)
     ranked, unranked = ranking.rank(metrics, settings)

@@ -36,7 +36,7 @@ RUN_METRICS = [
     "rows", "rows_ok", "rows_no_face", "rows_download_error", "rows_decode_error", "rows_invalid_url",
     "rows_invalid_performance", "rows_failed", "videos_unique", "frames", "faces", "appearances",
     "influencers", "singleton_share", "time_read_spreadsheet_s", "time_download_s", "time_faces_s",
-    "time_people_s", "time_ranking_s", "time_write_outputs_s",
+    "time_people_s", "time_creatives_s", "time_ranking_s", "time_write_outputs_s", "creatives", "variant_rows",
 ]
 CLUSTER_SCORES = ["silhouette", "davies_bouldin", "calinski_harabasz"]
 LABEL_SCORES = ["ari", "nmi", "bcubed_precision", "bcubed_recall", "bcubed_f", "pairwise_f"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from influencer_kit.creatives.fingerprint import FingerprintSettings, fingerprint
 from influencer_kit.errors import ConfigError, DecodeError, require
 from influencer_kit.faces.analyse import AnalysisRules, analyse_video
 from influencer_kit.faces.embedding import MemberMemo, build_embedder, video_id
-from influencer_kit.model import VideoPictures
+from influencer_kit.model import Fingerprint, VideoPictures
 from influencer_kit.plugin import manager
 from influencer_kit.quiet import native_chatter_filtered
 
@@ -41,6 +42,8 @@ class FaceSettings:
     same_person_distance: float  # `per_video.same_person_distance`, a null resolved to the embedder's
     keep_frames: bool = True  # JPEGs of the sampled frames (output.frames); not part of the cache key
     members_root: str = ""  # where a fused embedder's members keep their embeddings (the face cache); not in the key
+    fingerprint: FingerprintSettings | None = None  # the content fingerprint's (creatives), none when off;
+    # not part of the face cache's key: fingerprints have a cache of their own
 
     def key_fields(self) -> dict:
         """The settings and the detector's and embedder's distributions and versions: an upgraded
@@ -111,7 +114,8 @@ def analyse_one(path: str, settings: FaceSettings) -> VideoPictures | str:
         memo = None
         if settings.members_root and "members" in settings.embedder:
             memo = MemberMemo(Path(settings.members_root), video_id(path))
-        return analyse_video(path, _Models.detector, _Models.embedder, settings.rules(), settings.keep_frames, memo)
+        pictures = analyse_video(path, _Models.detector, _Models.embedder, settings.rules(), settings.keep_frames, memo)
+        return replace(pictures, fingerprint=fingerprint_one(path, settings.fingerprint))
     except DecodeError as err:
         return str(err)
     except ConfigError:  # a component that fails (`ComponentError`) stops the run, naming it
@@ -119,3 +123,15 @@ def analyse_one(path: str, settings: FaceSettings) -> VideoPictures | str:
     except Exception as err:  # one odd file must not stop the run: it becomes that row's error
         log.warning("analysing %s failed", path, exc_info=True)
         return f"analysing it failed: {type(err).__name__}: {err}"
+
+
+def fingerprint_one(path: str, settings: FingerprintSettings | None) -> Fingerprint | None:
+    """The content fingerprint of one video (None when fingerprints are off, or when it cannot be
+    made: the video's faces still count, it is then a creative of its own)."""
+    if settings is None:
+        return None
+    try:
+        return fingerprint(path, settings)
+    except Exception:  # the faces were found: a fingerprint that fails costs only the grouping
+        log.warning("fingerprinting %s failed", path, exc_info=True)
+        return None

@@ -31,6 +31,8 @@ def run_metrics(result, cfg: DictConfig) -> tuple[dict[str, float], dict[str, st
         "faces": int(sum(len(v.faces) for v in result.faces.values())),
         "appearances": len(result.appearances),
         "close_call_rows": int(videos["close_call"].sum()),
+        "creatives": int(videos["creative"].replace("", np.nan).nunique()),  # variants of one footage count once
+        "variant_rows": int((videos["variant_of"] != "").sum()),  # rows that are a later variant of a creative
         "influencers": len(result.metrics),
         "singleton_share": (sum(1 for n in per_person.values() if n == 1) / len(per_person)) if per_person else 0.0,
         **{f"time_{stage.replace(' ', '_')}_s": t for stage, t in result.timings.items()},
@@ -53,19 +55,19 @@ def run_metrics(result, cfg: DictConfig) -> tuple[dict[str, float], dict[str, st
     if result.registry is not None:
         metrics.update(result.registry.metrics())
         notes["registry_corrections"] = result.registry.note()
-    metrics.update(ranking_metrics(result))
+    metrics.update(ranking_metrics(result, cfg.ranking.unit))
     notes["ranking"] = ranking.describe_method(cfg.ranking, result.metrics)  # tag ik.note.ranking
     return metrics, notes
 
 
-def ranking_metrics(result) -> dict[str, float]:
+def ranking_metrics(result, unit: str) -> dict[str, float]:
     """How many influencers are ranked, not ranked (below ranking.min_videos) and in the top group
-    (not distinguishable from #1), and the pooled std the scores use."""
+    (not distinguishable from #1), and the pooled std the scores use (over `unit`, `ranking.unit`)."""
     return {
         "ranking_ranked": len(result.ranked),
         "ranking_not_ranked": len(result.unranked),
         "ranking_top_group_size": int(result.ranked["top_group"].sum()),
-        "ranking_pooled_std": ranking.pooled_std(result.metrics),
+        "ranking_pooled_std": ranking.pooled_std(result.metrics, unit),
     }
 
 

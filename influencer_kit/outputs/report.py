@@ -314,7 +314,7 @@ def ranking_table(data: ReportData, ranked: pd.DataFrame, unranked: pd.DataFrame
         return '<p class="muted">Nobody is ranked.</p>'
     head = ('<tr><th class="num">Rank</th><th>Face</th><th>Influencer</th><th class="num">Score</th>'
             '<th class="num">Mean</th><th class="num">Std</th><th class="num">Videos</th>'
-            f'<th class="num">{ci_level:.0%} interval of the mean</th></tr>')
+            f'<th class="num">Creatives</th><th class="num">{ci_level:.0%} interval of the mean</th></tr>')
     rows = []
     for k, row in enumerate(ranked.itertuples(index=False)):
         person = str(row.influencer)
@@ -325,6 +325,7 @@ def ranking_table(data: ReportData, ranked: pd.DataFrame, unranked: pd.DataFrame
             f'<td>{data.card_link(person, label)}</td>'
             f'<td class="num"><b>{number(row.score)}</b></td><td class="num">{number(row.mean_performance)}</td>'
             f'<td class="num">{number(row.std_performance)}</td><td class="num">{int(row.video_count)}</td>'
+            f'<td class="num">{int(row.creative_count)}</td>'
             f'<td class="num">{number(row.ci_low)} – {number(row.ci_high)}</td></tr>'
         )
     pages = [rows[start:start + PAGE] for start in range(0, len(rows), PAGE)]
@@ -347,7 +348,8 @@ def card(data: ReportData, row: Any, rank: int | None) -> str:
     name = f' <span class="name">{esc(_name(row))}</span>' if _name(row) else ""
     score = getattr(row, "score", None)
     metrics = [
-        ("videos", str(int(row.video_count))), ("mean", number(row.mean_performance)),
+        ("videos", str(int(row.video_count))), ("creatives", str(int(row.creative_count))),
+        ("mean", number(row.mean_performance)),
         ("std", number(row.std_performance)), ("score", number(score)),
         ("median", number(row.median_performance)), ("faces", str(int(row.face_count))),
     ]
@@ -357,17 +359,10 @@ def card(data: ReportData, row: Any, rank: int | None) -> str:
     )
     items = []
     rows = data.rows_of(person)
-    for v in rows.head(CARD_ROWS).itertuples(index=False):
-        i = int(v.row) - 1
-        notes = [] if v.counted else ["not counted: " + (f"same video as row {v.duplicate_of}"
-                                                         if not _missing(v.duplicate_of) and v.duplicate_of != ""
-                                                         else str(v.status))]
-        if v.close_call:
-            notes.append(f"close call: {v.close_call_reason}")
-        perf = esc(data.performance[i])
-        items.append(f"<li>row {int(v.row)} · performance {perf} · "
-                     f"{link(data.links[i], shorten(data.urls[i]))}"
-                     + (f' <span class="muted">({esc("; ".join(notes))})</span>' if notes else "") + "</li>")
+    for creative, variants in by_creative(rows.head(CARD_ROWS)):
+        lines = [video_line(data, v) for v in variants.itertuples(index=False)]
+        items.append(f"<li>{esc(creative)} · {len(lines)} variants<ul>{''.join(lines)}</ul></li>" if len(lines) > 1
+                     else lines[0].replace("<li>", f"<li>{esc(creative)} · ", 1))
     if len(rows) > CARD_ROWS:
         items.append(f'<li class="muted">and {len(rows) - CARD_ROWS} more row(s): filter ProcessedVideos_videos.xlsx '
                      f'by influencer {esc(person)}</li>')
@@ -387,6 +382,28 @@ def card(data: ReportData, row: Any, rank: int | None) -> str:
         + (f'<div class="strip" title="one face from each video">{strip}</div>' if strip else "")
         + videos + "</article>"
     )
+
+
+def by_creative(rows: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """Rows grouped by their creative, the creatives in order of their first row: a creative's
+    variants shown together."""
+    creative = rows["creative"].fillna("").astype(str)
+    return [(name, rows[creative == name]) for name in dict.fromkeys(creative)]
+
+
+def video_line(data: ReportData, v: Any) -> str:
+    """One video row of a card: its row, performance, link and why it does not count, if it does not."""
+    i = int(v.row) - 1
+    notes = [] if v.counted else ["not counted: " + (f"same video as row {v.duplicate_of}"
+                                                     if not _missing(v.duplicate_of) and v.duplicate_of != ""
+                                                     else str(v.status))]
+    if not _missing(v.variant_of) and v.variant_of != "":
+        notes.append(f"variant of row {v.variant_of}")
+    if v.close_call:
+        notes.append(f"close call: {v.close_call_reason}")
+    return (f"<li>row {int(v.row)} · performance {esc(data.performance[i])} · "
+            f"{link(data.links[i], shorten(data.urls[i]))}"
+            + (f' <span class="muted">({esc("; ".join(notes))})</span>' if notes else "") + "</li>")
 
 
 def closeness_note(data: ReportData, person: str) -> str:

@@ -50,7 +50,7 @@ def tradeoff_svg(ranked: pd.DataFrame, unranked: pd.DataFrame, metrics: pd.DataF
                  ranking_cfg: Any = None) -> str:
     """The chart as a standalone SVG document (`ranked`/`unranked`/`metrics` as `ranking` makes them)."""
     settings = ranking.RankingConfig.from_cfg(ranking_cfg)
-    pooled = ranking.pooled_std(metrics)
+    pooled = ranking.pooled_std(metrics, settings.unit)
     seen = unranked[unranked["video_count"] > 0]
     has_ci = {"ci_low", "ci_high"} <= set(ranked.columns)
     equal_score = settings.method == "penalized" and len(ranked) > 0
@@ -89,9 +89,9 @@ def tradeoff_svg(ranked: pd.DataFrame, unranked: pd.DataFrame, metrics: pd.DataF
 
 
 def spread(table: pd.DataFrame, pooled: float) -> np.ndarray:
-    """Each influencer's std, with the pooled std standing in for one-video influencers (as the
-    penalized score charges them)."""
-    return table["std_performance"].where(table["video_count"] > 1, pooled).to_numpy(float)
+    """Each influencer's std, with the pooled std standing in where they have none of their own (one
+    video, or one creative under `ranking.unit=creative`), as the penalized score charges them."""
+    return table["std_performance"].fillna(pooled).to_numpy(float)
 
 
 def point_radius(video_count: pd.Series) -> np.ndarray:

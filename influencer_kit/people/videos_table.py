@@ -12,7 +12,7 @@ from influencer_kit.model import Appearance, Fetched, Sheet, Status, VideoFaces
 
 CONTRACT_COLUMNS = ["row", "status", "error", "video_sha256", "duplicate_of", "frames_sampled",
                     "faces_detected", "influencer", "influencers"]
-EXTRA_COLUMNS = ["name", "source", "counted", "influencer_faces", "false_faces"]
+EXTRA_COLUMNS = ["name", "source", "counted", "influencer_faces", "false_faces", "creative", "variant_of"]
 
 
 def people_in_video(appearances: list[Appearance]) -> list[tuple[str, int, int]]:
@@ -26,29 +26,35 @@ def people_in_video(appearances: list[Appearance]) -> list[tuple[str, int, int]]
 
 
 def build_videos_table(sheet: Sheet, fetched: list[Fetched], analysed: dict[str, VideoFaces | str],
-                       appearances: list[Appearance]) -> pd.DataFrame:
+                       appearances: list[Appearance], creative_of: dict[str, str]) -> pd.DataFrame:
     """Every input column unchanged, then the contract's columns, then `name` (the influencer's
     display name from the registry, or empty), `source` (which rule fetched the video), `counted`
     (whether the row's performance counts toward its influencer's statistics), `influencer_faces`
     (detections of the main person) and `false_faces` (detections dropped as no person:
-    `faces.people_only`). A video's main person is never one marked not an influencer in the
-    registry. A video's performance counts once, at its first row with a
-    valid score; repeats of its bytes are not counted again."""
+    `faces.people_only`), `creative` (its video's creative id, `creative_of` by sha256) and
+    `variant_of` (the first row of that creative, on every later row of it; repeats of the same
+    bytes included). A video's main person is never one marked not an influencer in the registry.
+    A video's performance counts once, at its first row with a valid score; repeats of its bytes
+    are not counted again."""
     by_video: dict[str, list[Appearance]] = defaultdict(list)
     for a in appearances:
         by_video[a.video].append(a)
     first_row: dict[str, int] = {}
+    creative_first: dict[str, int] = {}
     counted_videos: set[str] = set()
     records = []
     for row, got in zip(sheet.rows, fetched):
         record = {"row": row.row, "status": got.status, "error": got.error, "video_sha256": got.sha256 or "",
                   "duplicate_of": "", "frames_sampled": 0, "faces_detected": 0, "influencer": "",
                   "influencers": "", "name": "", "source": got.source, "counted": False, "influencer_faces": 0,
-                  "false_faces": 0}
+                  "false_faces": 0, "creative": "", "variant_of": ""}
         if got.sha256:
             duplicate = got.sha256 in first_row
             first = first_row.setdefault(got.sha256, row.row)
             record["duplicate_of"] = first if duplicate else ""
+            record["creative"] = creative_of[got.sha256]
+            creative_first_row = creative_first.setdefault(record["creative"], row.row)
+            record["variant_of"] = creative_first_row if creative_first_row != row.row else ""
             fill_from_faces(record, row.url, got.path, analysed[got.sha256], by_video[got.sha256],
                             row.performance_error)
             record["counted"] = record["status"] == Status.OK and got.sha256 not in counted_videos
@@ -115,15 +121,18 @@ def with_names(table: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
 def with_faces_and_closeness(metrics: pd.DataFrame, faces: dict[str, str], closeness: pd.DataFrame) -> pd.DataFrame:
     """PerformanceMetrics with each influencer's `representative_face` (its path in the output
     folder), then how close they are to others (`face_spread`, `nearest_influencer`, `nearest_distance`)."""
-    table = metrics.assign(representative_face=metrics["influencer"].map(faces).fillna(""))
+    table = metrics.copy()
+    table.insert(table.columns.get_loc("face_count") + 1, "representative_face",
+                 metrics["influencer"].map(faces).fillna("").to_numpy())
     return table.merge(closeness, on="influencer", how="left")
 
 
 def ranking_input(sheet: Sheet, videos: pd.DataFrame, performance: list[float | None] | None = None) -> pd.DataFrame:
-    """What the ranking stage needs per row: influencer, parsed performance (or, when given, the
-    row's value in `performance`, e.g. normalised), counted, faces."""
+    """What the ranking stage needs per row: influencer, creative, parsed performance (or, when
+    given, the row's value in `performance`, e.g. normalised), counted, faces."""
     return pd.DataFrame({
         "influencer": videos["influencer"],
+        "creative": videos["creative"],
         "performance": [r.performance for r in sheet.rows] if performance is None else performance,
         "counted": videos["counted"],
         "faces": videos["influencer_faces"],

@@ -30,8 +30,9 @@ class RankingParams:
 class RankingMethod:
     """A way to score influencers (`ranking.method=<name>`); higher scores rank first.
 
-    `score(table, params)` gets one row per ranked influencer with the columns `video_count`,
-    `mean_performance`, `std_performance` (NaN for one video), `ci_low`, `ci_high` (for one video
+    `score(table, params)` gets one row per ranked influencer with the columns `video_count` (the
+    number of units the statistics are over: creatives under `ranking.unit=creative`, the default,
+    else videos), `mean_performance`, `std_performance` (NaN for one unit), `ci_low`, `ci_high` (for one video
     the stand-in mean -/+ z x pooled std), `shrunk_mean` and `shrunk_sd`, and returns one finite
     number per row, on the table's index. A method must not let an influencer win because one video
     says nothing about their spread. `describe(params)` is one line starting with the name."""

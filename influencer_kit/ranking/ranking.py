@@ -1,7 +1,9 @@
 """Per-influencer performance statistics, their uncertainty, and the ranking built on them.
 
 `performance_metrics` turns the per-video table into one row per influencer: plain statistics,
-a seeded bootstrap interval for the mean, and an empirical-Bayes shrunk mean. `rank` scores and
+a seeded bootstrap interval for the mean, and an empirical-Bayes shrunk mean. Their unit is
+`ranking.unit`: a creative (the default: the variants of one creative are averaged first, so one
+footage cut five ways is one piece of evidence) or a video. `rank` scores and
 orders those rows with the ranking method `ranking.method` names (one module each, registered as
 plugins: `penalized.py`, `shrunk.py`, `lower_bound.py`), each of which keeps an influencer with a
 single video from winning just because nothing is known about their spread.
@@ -26,6 +28,7 @@ from influencer_kit.plugin import RankingParams
 from influencer_kit.plugin.manager import ranking_method
 
 NORMALIZE_MODES = ("ratio", "difference")
+UNITS = ("creative", "video")  # what the statistics count (`ranking.unit`)
 DATE_PERIODS = {"day": "D", "week": "W", "month": "M", "quarter": "Q", "year": "Y"}  # pandas period codes
 
 STAT_COLUMNS = [
@@ -44,6 +47,7 @@ METRIC_COLUMNS = [
     "ci_high",
     "shrunk_mean",
     "shrunk_sd",
+    "creative_count",
 ]
 RANKED_COLUMNS = [
     "rank",
@@ -52,6 +56,7 @@ RANKED_COLUMNS = [
     "mean_performance",
     "std_performance",
     "video_count",
+    "creative_count",
     "ci_low",
     "ci_high",
     "shrunk_mean",
@@ -66,8 +71,9 @@ class RankingConfig:
     """`ranking`: how influencers are scored and ordered; `ranking=<method>` picks the method."""
 
     method: str = "penalized"  # an installed ranking method (a plugin: ranking/penalized.py...)
+    unit: str = "creative"  # what the statistics count: creative (variants averaged first) or video
     std_penalty: float = 0.5  # lambda: how much spread (std, or posterior sd for shrunk) costs
-    min_videos: int = 1  # fewer counted videos: listed as not ranked, never ranked
+    min_videos: int = 1  # fewer counted units (videos, or creatives: `unit`): listed as not ranked, never ranked
     bootstrap_resamples: int = 2000
     ci_level: float = 0.9
     seed: int = 0
@@ -83,6 +89,7 @@ class RankingConfig:
         require(self.bootstrap_resamples >= 1, "ranking.bootstrap_resamples", "a whole number, 1 or more",
                 self.bootstrap_resamples)
         require(0 < self.ci_level < 1, "ranking.ci_level", "a number strictly between 0 and 1", self.ci_level)
+        require(self.unit in UNITS, "ranking.unit", f"one of {', '.join(UNITS)}", self.unit)
         require(self.normalize in NORMALIZE_MODES, "ranking.normalize", f"one of {', '.join(NORMALIZE_MODES)}",
                 self.normalize)
         require(self.date_period in DATE_PERIODS, "ranking.date_period", f"one of {', '.join(DATE_PERIODS)}",
@@ -111,6 +118,9 @@ def performance_metrics(videos: pd.DataFrame, cfg: Any = None) -> pd.DataFrame:
 
     Rows without an influencer are ignored. Rows with `counted` False (or a NaN performance) add
     to `face_count` only; an influencer with no counted row keeps video_count 0 and NaN stats.
+    `video_count` counts their counted rows, `creative_count` the creatives among them (a row's
+    `creative`; without that column each row is a creative of its own). The statistics are over
+    `ranking.unit`: each creative's mean performance (its variants averaged), or each video's.
     `ci_low`/`ci_high` are a percentile bootstrap interval of the mean, seeded per influencer from
     `cfg.seed` and the id, so an influencer's interval does not depend on who else is in the table.
     `shrunk_mean`/`shrunk_sd` come from `_shrinkage`.
@@ -120,42 +130,52 @@ def performance_metrics(videos: pd.DataFrame, cfg: Any = None) -> pd.DataFrame:
     groups = rows.groupby("influencer", sort=True)
     records = []
     for name, group in groups:
-        values = group.loc[group["counted"], "performance"].to_numpy(float)
-        records.append({"influencer": name, **_summary(values), **_bootstrap_ci(values, name, settings)})
+        counted = group.loc[group["counted"]]
+        values = _unit_values(counted, settings.unit)
+        records.append({"influencer": name, **_summary(values), "video_count": len(counted),
+                        "creative_count": counted["creative"].nunique(), **_bootstrap_ci(values, name, settings)})
     table = pd.DataFrame.from_records(
-        records, columns=["influencer", *STAT_COLUMNS, "ci_low", "ci_high"]
-    ).astype({"video_count": int})
+        records, columns=["influencer", *STAT_COLUMNS, "ci_low", "ci_high", "creative_count"]
+    ).astype({"video_count": int, "creative_count": int})
     table["face_count"] = groups["faces"].sum().to_numpy(dtype=int)
-    table["shrunk_mean"], table["shrunk_sd"] = _shrinkage(table)
+    table["shrunk_mean"], table["shrunk_sd"] = _shrinkage(table, settings.unit)
     return table[METRIC_COLUMNS]
 
 
-def pooled_std(metrics: pd.DataFrame) -> float:
-    """Within-influencer std pooled over influencers with >= 2 videos.
+def unit_counts(metrics: pd.DataFrame, unit: str = "creative") -> pd.Series:
+    """How many units (`ranking.unit`) each influencer's statistics are over: `creative_count`, or
+    `video_count` (also where a table has no `creative_count`)."""
+    column = "creative_count" if unit == "creative" and "creative_count" in metrics else "video_count"
+    return metrics[column]
 
-    Falls back to the std of all counted videos when nobody has two, and to 0 when there are
-    fewer than two videos in all.
+
+def pooled_std(metrics: pd.DataFrame, unit: str = "creative") -> float:
+    """Within-influencer std pooled over influencers with >= 2 units (`unit_counts`).
+
+    Falls back to the std of all counted units when nobody has two, and to 0 when there are
+    fewer than two units in all.
     """
-    return float(np.sqrt(_pooled_variance(metrics)))
+    return float(np.sqrt(_pooled_variance(metrics, unit)))
 
 
-def shrinkage_prior(metrics: pd.DataFrame) -> tuple[float, float]:
+def shrinkage_prior(metrics: pd.DataFrame, unit: str = "creative") -> tuple[float, float]:
     """The prior `_shrinkage` fits: (grand mean, tau^2), NaN and 0 when no video counts."""
-    n = metrics["video_count"].to_numpy(float)
+    n = unit_counts(metrics, unit).to_numpy(float)
     means = metrics["mean_performance"].to_numpy(float)
     seen = n > 0
     if not seen.any():
         return float("nan"), 0.0
     grand = float((n[seen] * means[seen]).sum() / n[seen].sum())
     spread = float(np.var(means[seen], ddof=1)) if seen.sum() > 1 else 0.0
-    return grand, max(0.0, spread - float(np.nanmean(_noise_variance(metrics))))
+    return grand, max(0.0, spread - float(np.nanmean(_noise_variance(metrics, unit))))
 
 
 def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score and order influencers, best first; return (ranked, unranked).
 
     The score is the `ranking.method`'s (`penalized.py`, `shrunk.py`, `lower_bound.py`, or a
-    plugin's). For one video the bootstrap interval collapses to a point, so mean -/+ z x pooled std
+    plugin's; it sees `video_count` as the number of units, `ranking.unit`). For one unit the
+    bootstrap interval collapses to a point, so mean -/+ z x pooled std
     stands in for it (z the normal quantile for `ci_level`). The `ci_low`/`ci_high` columns show the interval actually used (the stand-in for one-video
     influencers). `top_group` is True for #1 and everyone whose interval overlaps #1's: the
     influencers not distinguishable from #1. Ties are broken by influencer id. Influencers with
@@ -164,12 +184,15 @@ def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataF
     the shrinkage prior.
     """
     settings = RankingConfig.from_cfg(cfg)
-    eligible = metrics["video_count"] >= max(settings.min_videos, 1)
+    units = unit_counts(metrics, settings.unit)
+    eligible = units >= max(settings.min_videos, 1)
     unranked = metrics.loc[~eligible].sort_values("influencer").reset_index(drop=True)
-    unranked["reason"] = [_why_not_ranked(n, settings.min_videos) for n in unranked["video_count"]]
-    pooled = pooled_std(metrics)
-    table = _with_stand_in_interval(metrics.loc[eligible], settings.z * pooled)
-    table["score"] = ranking_method(settings.method).score(table, settings.params(pooled))
+    unranked["reason"] = [_why_not_ranked(n, settings.min_videos, settings.unit)
+                          for n in unit_counts(unranked, settings.unit)]
+    pooled = pooled_std(metrics, settings.unit)
+    table = _with_stand_in_interval(metrics.loc[eligible], settings.z * pooled, units[eligible])
+    table["score"] = ranking_method(settings.method).score(table.assign(video_count=units[eligible]),
+                                                           settings.params(pooled))
     table = table.sort_values(["score", "influencer"], ascending=[False, True], kind="mergesort")
     table = table.reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
@@ -181,7 +204,7 @@ def rank(metrics: pd.DataFrame, cfg: Any = None) -> tuple[pd.DataFrame, pd.DataF
 def describe_method(cfg: Any = None, metrics: pd.DataFrame | None = None) -> str:
     """One line saying how scores are computed; gives the pooled std's value when `metrics` is passed."""
     settings = RankingConfig.from_cfg(cfg)
-    pooled = None if metrics is None else pooled_std(metrics)
+    pooled = None if metrics is None else pooled_std(metrics, settings.unit)
     text = ranking_method(settings.method).describe(settings.params(pooled))
     if settings.normalize_by:
         operator = "/" if settings.normalize == "ratio" else "-"
@@ -268,6 +291,10 @@ def column_notes(cfg: Any = None, metrics: pd.DataFrame | None = None) -> dict[s
         "shrunk_sd": "Posterior standard deviation of shrunk_mean.",
         "top_group": ("TRUE for #1 and everyone whose interval (ci_low to ci_high) overlaps #1's: "
                       "not distinguishable from #1 with this data."),
+        "creative_count": ("Creatives among the counted videos: variants of one footage (re-cut, re-encoded, "
+                           "cropped, captioned) are one creative. "
+                           + ("The statistics count creatives, each its variants' mean (ranking.unit=creative)."
+                              if settings.unit == "creative" else "The statistics count videos (ranking.unit=video).")),
     }
     if settings.normalize_by:
         operator = "divided by" if settings.normalize == "ratio" else "minus"
@@ -281,15 +308,18 @@ def about_table(cfg: Any, metrics: pd.DataFrame, ranked: pd.DataFrame, unranked:
     """The ranking's settings and rules as `item`/`value` rows, for the workbook's About sheet;
     with `sheet`, also the normalisation's groups and their medians."""
     settings = RankingConfig.from_cfg(cfg)
-    grand, tau2 = shrinkage_prior(metrics)
+    grand, tau2 = shrinkage_prior(metrics, settings.unit)
     rows: list[tuple[str, object]] = [
         ("score", describe_method(cfg, metrics)),
         ("ranking.method", settings.method),
+        ("ranking.unit", f"{settings.unit}: " + ("each creative's variants are averaged first, so the statistics "
+                                                 "count creatives" if settings.unit == "creative" else
+                                                 "every counted video counts, variants of one creative included")),
         ("ranking.std_penalty (lambda)", settings.std_penalty),
         ("ranking.ci_level", settings.ci_level),
         ("ranking.bootstrap_resamples", settings.bootstrap_resamples),
         ("ranking.seed", settings.seed),
-        ("pooled std (sigma)", pooled_std(metrics)),
+        ("pooled std (sigma)", pooled_std(metrics, settings.unit)),
         ("shrinkage prior", f"true means ~ N({grand:.4g}, {tau2:.4g}): the mean of every counted video "
                             f"and the spread of the influencers' means beyond their noise"),
         ("ranking.min_videos", f"{settings.min_videos}: influencers with fewer counted videos are not ranked; "
@@ -309,9 +339,12 @@ def _attributed_rows(videos: pd.DataFrame) -> pd.DataFrame:
     """Rows that have an influencer, with clean dtypes; a NaN performance is never counted."""
     names = videos["influencer"]
     has_name = names.notna() & (names.astype(str).str.strip() != "")
+    own = pd.Series([f"row {i}" for i in range(len(videos))], index=videos.index)  # no creative: its own
+    creative = videos["creative"].where(videos["creative"].astype(str) != "", own) if "creative" in videos else own
     rows = pd.DataFrame(
         {
             "influencer": names[has_name].astype(str).to_numpy(),
+            "creative": creative[has_name].astype(str).to_numpy(),
             "performance": pd.to_numeric(videos.loc[has_name, "performance"]).to_numpy(float),
             "counted": videos.loc[has_name, "counted"].fillna(False).astype(bool).to_numpy(),
             "faces": pd.to_numeric(videos.loc[has_name, "faces"]).fillna(0).to_numpy(),
@@ -319,6 +352,13 @@ def _attributed_rows(videos: pd.DataFrame) -> pd.DataFrame:
     )
     rows["counted"] &= rows["performance"].notna()
     return rows
+
+
+def _unit_values(counted: pd.DataFrame, unit: str) -> np.ndarray:
+    """The values the statistics are over: each video's performance, or each creative's mean."""
+    if unit == "video":
+        return counted["performance"].to_numpy(float)
+    return counted.groupby("creative", sort=False)["performance"].mean().to_numpy(float)
 
 
 def _summary(values: np.ndarray) -> dict[str, float]:
@@ -346,10 +386,11 @@ def _bootstrap_ci(values: np.ndarray, influencer: str, settings: RankingConfig) 
     return {"ci_low": float(low), "ci_high": float(high)}
 
 
-def _pooled_variance(metrics: pd.DataFrame) -> float:
+def _pooled_variance(metrics: pd.DataFrame, unit: str) -> float:
     """Square of `pooled_std`, computed from each influencer's count, mean and std."""
-    seen = metrics[metrics["video_count"] > 0]
-    n = seen["video_count"].to_numpy(float)
+    counts = unit_counts(metrics, unit)
+    seen = metrics[counts > 0]
+    n = counts[counts > 0].to_numpy(float)
     dof = n - 1
     if dof.sum() > 0:
         within = np.nan_to_num(seen["std_performance"].to_numpy(float)) ** 2
@@ -359,7 +400,7 @@ def _pooled_variance(metrics: pd.DataFrame) -> float:
     return 0.0
 
 
-def _shrinkage(metrics: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def _shrinkage(metrics: pd.DataFrame, unit: str) -> tuple[pd.Series, pd.Series]:
     """Normal-normal empirical-Bayes posterior mean and sd of each influencer's true mean.
 
     Model: video ~ N(theta_i, sigma^2), theta_i ~ N(grand mean, tau^2), with sigma^2 the pooled
@@ -372,8 +413,8 @@ def _shrinkage(metrics: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     means = metrics["mean_performance"].to_numpy(float)
     if not (metrics["video_count"] > 0).any():
         return pd.Series(np.nan, index=metrics.index), pd.Series(np.nan, index=metrics.index)
-    grand, tau2 = shrinkage_prior(metrics)
-    noise = _noise_variance(metrics)
+    grand, tau2 = shrinkage_prior(metrics, unit)
+    noise = _noise_variance(metrics, unit)
     with np.errstate(divide="ignore", invalid="ignore"):
         weight = np.where(tau2 + noise > 0, tau2 / (tau2 + noise), 0.0)
     shrunk_mean = weight * means + (1 - weight) * grand
@@ -381,11 +422,11 @@ def _shrinkage(metrics: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return pd.Series(shrunk_mean, index=metrics.index), pd.Series(shrunk_sd, index=metrics.index)
 
 
-def _noise_variance(metrics: pd.DataFrame) -> np.ndarray:
+def _noise_variance(metrics: pd.DataFrame, unit: str) -> np.ndarray:
     """sigma^2 / n_i per influencer (NaN for those with no counted video)."""
-    n = metrics["video_count"].to_numpy(float)
+    n = unit_counts(metrics, unit).to_numpy(float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(n > 0, _pooled_variance(metrics) / n, np.nan)
+        return np.where(n > 0, _pooled_variance(metrics, unit) / n, np.nan)
 
 
 def _group_column(sheet: Sheet, wanted: str) -> str:
@@ -447,10 +488,10 @@ def _normalisation_rows(groups: PerformanceGroups, settings: RankingConfig) -> l
     return rows
 
 
-def _with_stand_in_interval(metrics: pd.DataFrame, half_width: float) -> pd.DataFrame:
-    """Copy of `metrics` where one-video influencers get the interval mean -/+ `half_width`."""
+def _with_stand_in_interval(metrics: pd.DataFrame, half_width: float, units: pd.Series) -> pd.DataFrame:
+    """Copy of `metrics` where influencers of one unit (`units`) get the interval mean -/+ `half_width`."""
     table = metrics.copy()
-    single = table["video_count"] == 1
+    single = units == 1
     table.loc[single, "ci_low"] = table.loc[single, "mean_performance"] - half_width
     table.loc[single, "ci_high"] = table.loc[single, "mean_performance"] + half_width
     return table
@@ -464,8 +505,8 @@ def _in_top_group(ranked: pd.DataFrame) -> pd.Series:
     return (ranked["ci_low"] <= top["ci_high"]) & (ranked["ci_high"] >= top["ci_low"])
 
 
-def _why_not_ranked(video_count: int, min_videos: int) -> str:
-    """The unranked table's `reason` for an influencer with `video_count` counted videos."""
-    if video_count == 0:
+def _why_not_ranked(count: int, min_videos: int, unit: str) -> str:
+    """The unranked table's `reason` for an influencer with `count` counted units (`ranking.unit`)."""
+    if count == 0:
         return "no video with a valid performance counts toward their statistics"
-    return f"{video_count} counted video(s), fewer than ranking.min_videos={min_videos}"
+    return f"{count} counted {unit}(s), fewer than ranking.min_videos={min_videos}"

@@ -16,6 +16,9 @@ registry, so a correction keeps holding without being redone.
   clusters their look-alikes together (`known.py`).
 - confirm: a run's close call (a video's influencer) looked at and found right; runs ignore it,
   the review app stops listing it.
+- split creative: some videos of a creative are not variants of the rest: every pair across the
+  two sides is kept apart by later runs.
+- join creatives: two creatives are one: a pair across them is joined by later runs.
 - undo: reverses one earlier correction, when what it did still stands (a merge whose faces have
   moved on since is refused, with why); logged like the others.
 """
@@ -42,6 +45,10 @@ def describe(action: str, args: dict) -> str:
         return f"{args['a']} and {args['b']} are different people"
     if action == "confirm":
         return f"confirm {args['person']} as the influencer of video {args['video'][:12]}"
+    if action == "split_creative":
+        return f"split {len(args['videos'])} video(s) off creative {args['creative']}"
+    if action == "join_creatives":
+        return f"join creatives {args['creative']} and {args['other']}"
     if action == "undo":
         return f"undo #{args['correction']}: {args['what']}"
     raise ValueError(f"unknown correction {action!r}")
@@ -136,6 +143,30 @@ def confirm(registry: Registry, pid: str, video: str, *, author: str = "") -> st
     return _done(registry, "confirm", {"person": registry.person(pid).id, "video": video}, author)
 
 
+def split_creative(registry: Registry, creative: str, videos: Sequence[str], rest: Sequence[str], *,
+                   author: str = "") -> str:
+    """`videos` (sha256) of the run's creative `creative` are another creative than the `rest` of it."""
+    chosen, others = sorted(set(videos)), sorted(set(rest) - set(videos))
+    if not chosen or not others:
+        raise RegistryError(f"choose some, not all, of creative {creative}'s videos to split off")
+    args = {"creative": creative, "videos": chosen, "rest": others}
+    correction = registry.log_correction("split_creative", args, author)
+    registry.link_videos([(a, b) for a in chosen for b in others], False, correction)
+    return describe("split_creative", args)
+
+
+def join_creatives(registry: Registry, creative: str, video: str, other: str, other_video: str, *,
+                   author: str = "") -> str:
+    """The run's creatives `creative` and `other` are one: their videos `video` and `other_video`
+    (sha256, one of each) are variants of one another."""
+    if video == other_video or creative == other:
+        raise RegistryError(f"{creative} and {other} are one creative already")
+    args = {"creative": creative, "other": other, "videos": sorted((video, other_video))}
+    correction = registry.log_correction("join_creatives", args, author)
+    registry.link_videos([(video, other_video)], True, correction)
+    return describe("join_creatives", args)
+
+
 def undone(registry: Registry) -> set[int]:
     """The ids of the corrections undone so far."""
     return {c.args["correction"] for c in registry.corrections() if c.action == "undo"}
@@ -157,7 +188,7 @@ def undo(registry: Registry, correction: int, *, author: str = "") -> str:
         raise RegistryError(f"#{correction} is an undo itself: make that correction again instead")
     if correction in undone(registry):
         raise RegistryError(f"#{correction} ({describe(found.action, found.args)}) is undone already")
-    UNDO[found.action](registry, found.args)
+    UNDO[found.action](registry, found.args, correction)
     return _done(registry, "undo", {"correction": correction, "what": describe(found.action, found.args)}, author)
 
 
@@ -168,14 +199,14 @@ def _still(registry: Registry, pid: str) -> None:
         raise RegistryError(f"{pid} was merged into {now} since: undo that merge first")
 
 
-def _undo_rename(registry: Registry, args: dict) -> None:
+def _undo_rename(registry: Registry, args: dict, correction: int) -> None:
     _still(registry, args["person"])
     if registry.person(args["person"]).name != args["name"]:
         raise RegistryError(f"{args['person']} was renamed again since: rename them instead")
     registry.update_person(args["person"], name=args["was"])
 
 
-def _undo_merge(registry: Registry, args: dict) -> None:
+def _undo_merge(registry: Registry, args: dict, correction: int) -> None:
     if "faces" not in args:
         raise RegistryError("this merge was logged before merges could be undone: split the faces off instead")
     _still(registry, args["keep"])
@@ -189,7 +220,7 @@ def _undo_merge(registry: Registry, args: dict) -> None:
         registry.update_person(args["keep"], name="")
 
 
-def _undo_split(registry: Registry, args: dict) -> None:
+def _undo_split(registry: Registry, args: dict, correction: int) -> None:
     _still(registry, args["person"])
     target = registry.person(args["into"]).id
     still_there = {f.id for f in registry.faces(target)}
@@ -198,7 +229,7 @@ def _undo_split(registry: Registry, args: dict) -> None:
         registry.update_person(target, merged_into=args["person"])  # the id is never given out again
 
 
-def _undo_ignore(registry: Registry, args: dict) -> None:
+def _undo_ignore(registry: Registry, args: dict, correction: int) -> None:
     _still(registry, args["person"])
     if registry.person(args["person"]).ignored != args["ignored"]:
         raise RegistryError(f"{args['person']} was marked again since")
@@ -210,6 +241,8 @@ UNDO = {
     "merge": _undo_merge,
     "split": _undo_split,
     "ignore": _undo_ignore,
-    "different": lambda registry, args: registry.remove_different(args["a"], args["b"]),
-    "confirm": lambda registry, args: None,  # nothing was changed but the log: the undo itself is the record
+    "different": lambda registry, args, correction: registry.remove_different(args["a"], args["b"]),
+    "confirm": lambda registry, args, correction: None,  # nothing was changed but the log: the undo is the record
+    "split_creative": lambda registry, args, correction: registry.unlink_videos(correction),
+    "join_creatives": lambda registry, args, correction: registry.unlink_videos(correction),
 }

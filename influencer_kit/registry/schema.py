@@ -65,6 +65,14 @@ MIGRATIONS: list[list[str]] = [
             created {real} NOT NULL)""",
         "ALTER TABLE corrections ADD COLUMN author TEXT NOT NULL DEFAULT ''",
     ],
+    [  # 3: videos a reviewer said are one creative, or two
+        """CREATE TABLE creative_links (
+            a TEXT NOT NULL,
+            b TEXT NOT NULL,
+            same INTEGER NOT NULL,
+            correction INTEGER NOT NULL REFERENCES corrections(id),
+            PRIMARY KEY (a, b))""",
+    ],
 ]
 
 # Every table, in an order that copies them without breaking a reference, with its columns and
@@ -77,6 +85,7 @@ TABLES: dict[str, tuple[list[str], str]] = {
     "corrections": (["id", "time", "action", "args", "applied_runs", "author"], "id"),
     "different_people": (["a", "b", "correction"], "a, b"),
     "users": (["name", "password_hash", "role", "created"], "name"),
+    "creative_links": (["a", "b", "same", "correction"], "a, b"),
 }
 NUMBERED = ("faces", "corrections")  # tables whose `id` the database gives out
 

@@ -17,6 +17,9 @@ Tables:
 - `different_people`: pairs of people a reviewer said are not one person (`a` < `b`, the ids at the
   time, followed through later merges), with the correction that said so; runs never merge them.
 - `users`: the review app's accounts: `name`, `password_hash`, `role` (editor or viewer).
+- `creative_links`: pairs of videos (sha256, `a` < `b`) a reviewer said are one creative (`same`
+  1: joined) or different creatives (`same` 0: split apart), with the correction that said so;
+  runs group videos into creatives after these (`creatives/grouping.py`).
 
 Every change happens inside `write()`, a transaction that holds the registry's write lock from its
 start, so two writers queue (for up to `database.BUSY_TIMEOUT_S`) instead of reading the same state and both
@@ -280,6 +283,21 @@ class Registry:
         each with the correction that said so."""
         rows = self.db.execute("SELECT a, b, correction FROM different_people").fetchall()
         return {frozenset((self.person(a).id, self.person(b).id)): correction for a, b, correction in rows}
+
+    # videos a reviewer said are one creative, or different ones
+    def link_videos(self, pairs: list[tuple[str, str]], same: bool, correction: int) -> None:
+        """Say each pair of videos (sha256) is one creative (`same`) or two; a later say replaces one before."""
+        self.db.executemany("INSERT INTO creative_links (a, b, same, correction) VALUES (?, ?, ?, ?) ON CONFLICT (a, b) "
+                            "DO UPDATE SET same = excluded.same, correction = excluded.correction",
+                            [(*sorted(pair), int(same), correction) for pair in pairs])
+
+    def unlink_videos(self, correction: int) -> None:
+        """Forget what one correction said about videos (its undo)."""
+        self.db.execute("DELETE FROM creative_links WHERE correction = ?", (correction,))
+
+    def creative_links(self) -> dict[tuple[str, str], bool]:
+        """Every pair of videos (sha256, in order) said to be one creative (True) or two (False)."""
+        return {(a, b): bool(same) for a, b, same in self.db.execute("SELECT a, b, same FROM creative_links")}
 
     def corrections(self) -> list[Correction]:
         rows = self.db.execute("SELECT id, time, action, args, applied_runs, author FROM corrections ORDER BY id")

@@ -131,6 +131,20 @@ def create_app(review: Review, https: bool = False) -> Starlette:
         records = [dict(r, link=links[i]) for i, r in zip(rows.index, rows.to_dict("records"))] if len(rows) else []
         return page("close_calls.html", request, rows=records, now=now, cards=cards)
 
+    def creatives(request: Request) -> Response:
+        groups = views.creative_groups(review.run)
+        shown = groups[:views.CREATIVES_SHOWN]
+        return page("creatives.html", request, groups=shown, more=len(groups) - len(shown))
+
+    def split_creative(registry: Registry, form: Form, request: Request) -> str:
+        group = views.find_creative(review.run, form.one("creative"))
+        return corrections.split_creative(registry, group.id, form.all("video"), group.videos, author=author(request))
+
+    def join_creatives(registry: Registry, form: Form, request: Request) -> str:
+        first, second = (views.find_creative(review.run, form.one(key)) for key in ("creative", "other"))
+        return corrections.join_creatives(registry, first.id, first.videos[0], second.id, second.videos[0],
+                                          author=author(request))
+
     def history(request: Request) -> Response:
         with review.open() as registry:
             log = list(reversed(registry.corrections()))
@@ -246,6 +260,7 @@ def create_app(review: Review, https: bool = False) -> Starlette:
         Route("/person/{pid}", person),
         Route("/pairs", pairs),
         Route("/close-calls", close_calls),
+        Route("/creatives", creatives),
         Route("/history", history),
         Route("/face/{face_id:int}.jpg", face),
         Route(SIGN_IN, sign_in_page),
@@ -263,6 +278,8 @@ def create_app(review: Review, https: bool = False) -> Starlette:
             r, f.one("person"), f.one("video"), author=author(q)), back), methods=["POST"]),
         Route("/undo/{correction_id:int}", correction(lambda r, f, q: corrections.undo(
             r, q.path_params["correction_id"], author=author(q)), back), methods=["POST"]),
+        Route("/creatives/split", correction(split_creative, back), methods=["POST"]),
+        Route("/creatives/join", correction(join_creatives, back), methods=["POST"]),
         Route("/apply", apply_run, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

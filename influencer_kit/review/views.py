@@ -10,7 +10,7 @@ import pandas as pd
 from influencer_kit.registry.corrections import confirmed
 from influencer_kit.registry.store import Person, ReferenceFace, Registry
 from influencer_kit.review.run_folder import RunFolder
-from influencer_kit.errors import InputError
+from influencer_kit.errors import InputError, RegistryError
 from influencer_kit.inputs.columns import find_column
 
 SORTS = {  # sort key -> (what a person card is sorted by, reversed?)
@@ -176,3 +176,45 @@ def performance_column(run: RunFolder) -> str | None:
         return find_column(list(run.videos.columns), "performance", given, "performance")
     except InputError:
         return None
+
+
+CREATIVES_SHOWN = 300  # creatives listed on the Creatives page, those of several videos first
+
+
+@dataclass
+class CreativeGroup:
+    """One creative of the run: its rows, variants of one footage, shown together."""
+
+    id: str
+    rows: list[dict]  # row, url, performance, influencer, variant_of, video (sha256)
+
+    @property
+    def videos(self) -> list[str]:
+        """Its distinct videos (sha256), first row first."""
+        return list(dict.fromkeys(r["video"] for r in self.rows))
+
+
+def creative_groups(run: RunFolder | None) -> list[CreativeGroup]:
+    """The run's creatives in order of first row, those of several videos first (the ones to check)."""
+    if run is None or "creative" not in run.videos.columns:
+        return []
+    videos = run.videos
+    links, performance = run.video_links(), performance_column(run)
+    groups: dict[str, CreativeGroup] = {}
+    for (_, row), link in zip(videos.iterrows(), links):
+        if row["creative"]:
+            groups.setdefault(row["creative"], CreativeGroup(row["creative"], [])).rows.append({
+                "row": row["row"], "url": link or "", "video": row["video_sha256"], "influencer": row["influencer"],
+                "performance": row.get(performance, "") if performance else "", "variant_of": row["variant_of"],
+            })
+    return sorted(groups.values(), key=lambda g: len(g.videos) < 2)
+
+
+def find_creative(run: RunFolder | None, creative: str) -> CreativeGroup:
+    """The run's creative of that id; a `RegistryError` saying why there is none."""
+    if run is None:
+        raise RegistryError("no run is shown: start the app with --run OUTPUT_DIR to correct its creatives")
+    found = next((g for g in creative_groups(run) if g.id == creative), None)
+    if found is None:
+        raise RegistryError(f"the run has no creative {creative!r}; its ids look like creative_0007")
+    return found
