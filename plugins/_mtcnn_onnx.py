@@ -20,6 +20,7 @@ import onnxruntime
 from onnx import ModelProto, NodeProto, TensorProto, helper, numpy_helper
 
 from influencer_kit.plugin import Face
+from influencer_kit.threads import threads
 
 MIN_FACE_SIZE = 20  # the package's defaults (MTCNN.detect_faces)
 MIN_SIZE = 12
@@ -150,11 +151,12 @@ def face_probability(logits: np.ndarray) -> np.ndarray:
 
 
 class Network:
-    """One network as an ONNX Runtime session on one thread (a worker's share of the CPU)."""
+    """One network as an ONNX Runtime session on the worker's share of threads (`threads()`: set
+    by the executor from its worker count; one where none is set)."""
 
     def __init__(self, model: ModelProto) -> None:
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
+        options.intra_op_num_threads = threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # errors only

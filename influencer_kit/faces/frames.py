@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from influencer_kit.errors import DecodeError
+from influencer_kit.threads import threads as worker_threads
 
 
 def spread(frame_count: int, n: int) -> list[int]:
@@ -32,8 +33,6 @@ def tolerance_of(plan: list[int], frame_count: int) -> int:
     return max(0, (min(gaps) - 1) // 2)
 
 
-DECODE_THREADS = 1  # FFmpeg's decoding threads per reader; measured on 2 cores (docs/speed.md): with two
-# workers, one thread each; one worker alone gained nothing from more on the 720p benchmark videos
 TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 CODEC_NAMES = {"avc1": "H.264", "h264": "H.264", "hevc": "H.265/HEVC", "hvc1": "H.265/HEVC", "hev1": "H.265/HEVC",
                "av01": "AV1", "av1": "AV1", "vp90": "VP9", "vp09": "VP9", "vp9": "VP9", "vp80": "VP8", "vp8": "VP8",
@@ -47,16 +46,17 @@ class VideoReader:
     frames' times and the key frames come from the file's packets, read once without decoding (a
     15 s 720p video in 3-20 ms), so a frame is found by its time even when the frame rate varies.
     A wanted frame is reached by decoding forward from here, or by seeking to the key frame before
-    it when that key frame lies ahead (which decodes fewer frames)."""
+    it when that key frame lies ahead (which decodes fewer frames). FFmpeg decodes on `threads`
+    threads (None: this process's share, `influencer_kit.threads`)."""
 
-    def __init__(self, path: str, threads: int = DECODE_THREADS) -> None:
+    def __init__(self, path: str, threads: int | None = None) -> None:
         self.path = str(path)
         try:
             self.container = av.open(self.path)
         except (av.FFmpegError, OSError, UnicodeDecodeError) as err:
             raise DecodeError("the file is not a video FFmpeg can open") from err
         try:
-            self._open_stream(threads)
+            self._open_stream(threads or worker_threads())
         except BaseException:
             self.container.close()
             raise
