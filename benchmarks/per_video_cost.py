@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -207,7 +208,9 @@ def report(args: argparse.Namespace, results: list[tuple[str, str, float, list[t
              f"{machine()}; load average at the start {args.load_at_start}, at the end {load()} (a shared machine, "
              f"loaded by other sessions while this ran: compare the two commits, measured side by side, codec "
              f"by codec, rather than against other tables). Fastest of {args.repeats} runs per video, each side "
-             f"in its own process. Milliseconds in the tables. `read` includes seeking; `colours` the face "
+             f"in its own process and decoding as one worker alone does (`executor.workers=1`: FFmpeg's threads for "
+             f"all cores, OpenCV's default before, `IK_THREADS` now, which ONNX Runtime's sessions take too). "
+             f"Milliseconds in the tables. `read` includes seeking; `colours` the face "
              f"histograms that link tracks; `put` writes the entry (JPEGs, npz) to the face cache. The floor "
              f"decodes as many frames as were sampled from the start, runs one detector batch and one "
              f"embedding per person.", "",
@@ -236,6 +239,7 @@ def main() -> None:
         Path(args.child).write_text(json.dumps(measure_videos(args.videos, args.repeats)))
         return
     args.load_at_start = load()
+    os.environ["IK_THREADS"] = str(os.cpu_count() or 1)  # each side as one worker alone (executor.workers=1)
     sets = [("videos", "the videos given", args.videos)] if args.videos else [
         (codec, CODECS[codec][0], codec_videos(codec)) for codec in args.codecs.split(",")]
     checkouts = [(f"this checkout ({commit()})", Path(sys.executable), ROOT)]
