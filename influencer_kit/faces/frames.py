@@ -177,7 +177,9 @@ class VideoReader:
         lands elsewhere. The decoder cannot go on from there: the next frame seeks again."""
         self._decoding, self._last = None, key
         self.container.seek(self.stamps[key], stream=self.stream)
-        packet = next(p for p in self.container.demux(self.stream))
+        packet = next(iter(self.container.demux(self.stream)), None)
+        if packet is None:
+            return None
         frames = [*self.stream.codec_context.decode(packet), *self.stream.codec_context.decode(None)]
         for frame in frames:
             if self._frame_ordinal(frame) == key:
