@@ -43,19 +43,22 @@ CODECS = {  # name: (in words, ffmpeg's video options; None: the streaming bench
             ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1"]),
     "av1": ("AV1 (SVT-AV1 preset 12, its default key frames)", ["-c:v", "libsvtav1", "-preset", "12"]),
 }
+CHUNK = 4  # videos each side measures before the other side's turn
 STAGES = ["plan", "read", "detect", "colours", "tracks", "embed", "jpeg"]
 FLOORS = ["decode", "detect", "embed"]
 
 
-def codec_videos(codec: str) -> list[Path]:
-    """The 12 benchmark videos in `codec`, encoded once (same size per clip as the H.264 ones)."""
+def codec_videos(codec: str, clips: int) -> list[Path]:
+    """The first `clips` (smallest first) of the 12 benchmark videos in `codec`, encoded once (same
+    size per clip as the H.264 ones)."""
     if CODECS[codec][1] is None:
         build_videos(0)
-        return sorted((STREAMING / "bases").glob("*mb.mp4"), key=lambda p: int(p.stem.rsplit("_", 1)[1][:-2]))
+        return sorted((STREAMING / "bases").glob("*mb.mp4"),
+                      key=lambda p: int(p.stem.rsplit("_", 1)[1][:-2]))[:clips]
     folder = DATA / codec
     folder.mkdir(parents=True, exist_ok=True)
     videos = []
-    for clip, mb in sorted(BASES, key=lambda base: base[1]):
+    for clip, mb in sorted(BASES, key=lambda base: base[1])[:clips]:
         out = folder / f"{Path(clip).stem}_{mb}mb.{'webm' if codec == 'vp9' else 'mp4'}"
         if not out.exists():
             rate = mb * 8_000_000 // SECONDS
@@ -183,7 +186,7 @@ def table(rows: list[dict]) -> tuple[list[str], dict[str, float]]:
     columns = ["total", *STAGES, "put"]
     lines = ["| video | frames | faces | people | " + " | ".join(columns)
              + " | floor: decode | detect | embed | floor | total / floor |",
-             "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in columns) + " | ---: | ---: | ---: | ---: | ---: |"]
+             "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in columns) + " | ---:" * 5 + " |"]
     sums: dict[str, float] = defaultdict(float)
     for row in rows:
         floor = sum(row["floor"].values())
@@ -203,17 +206,20 @@ def table(rows: list[dict]) -> tuple[list[str], dict[str, float]]:
     return lines, {"total": sums["total"] / n, "read": sums["read"] / n, "floor": floor_mean}
 
 
-def report(args: argparse.Namespace, results: list[tuple[str, str, float, list[tuple[str, list[dict], float]]]]) -> str:
+Result = tuple[str, str, float, list[tuple[str, list[dict], float]]]  # codec, in words, key spacing, sides
+
+
+def report(args: argparse.Namespace, results: list[Result]) -> str:
     lines = ["# Per-video cost, stage by stage, per codec (detector=mtcnn, embedder=dlib)", "",
-             f"{machine()}; load average at the start {args.load_at_start}, at the end {load()} (a shared machine, "
-             f"loaded by other sessions while this ran: compare the two commits, measured side by side, codec "
-             f"by codec, rather than against other tables). Fastest of {args.repeats} runs per video, each side "
-             f"in its own process and decoding as one worker alone does (`executor.workers=1`: FFmpeg's threads for "
-             f"all cores, OpenCV's default before, `IK_THREADS` now, which ONNX Runtime's sessions take too). "
-             f"Milliseconds in the tables. `read` includes seeking; `colours` the face "
-             f"histograms that link tracks; `put` writes the entry (JPEGs, npz) to the face cache. The floor "
-             f"decodes as many frames as were sampled from the start, runs one detector batch and one "
-             f"embedding per person.", "",
+             f"{machine()}; load average at the start {args.load_at_start}, at the end {load()} (a shared "
+             f"machine, loaded by other sessions while this ran: compare the two commits, measured side by side, "
+             f"codec by codec, rather than against other tables). Fastest of {args.repeats} runs per video, the two "
+             f"sides taking turns every {CHUNK} videos, each in its own process and decoding as one worker alone "
+             f"does (`executor.workers=1`: FFmpeg's threads for all cores, OpenCV's default before, `IK_THREADS` "
+             f"now, which ONNX Runtime's sessions take too). Milliseconds in the tables. `read` includes seeking; "
+             f"`colours` the face histograms that link tracks; `put` writes the entry (JPEGs, npz) to the face "
+             f"cache. The floor decodes as many frames as were sampled from the start, runs one detector batch "
+             f"and one embedding per person.", "",
              "| codec | frames per key frame | commit | mean total s | read s | floor s | total / floor | "
              "peak memory MiB |", "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
     details = []
@@ -231,6 +237,7 @@ def main() -> None:
     parser.add_argument("--codecs", default=",".join(CODECS))
     parser.add_argument("--old", type=Path, help="a checkout of another commit, with its own .venv")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--clips", type=int, default=len(BASES), help="the first N clips (smallest first)")
     parser.add_argument("--name", default="per_video_cost.md")
     parser.add_argument("--videos", nargs="*", type=Path, help="these videos instead of the codec sets")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # measure --videos here, write JSON to this file
@@ -241,7 +248,7 @@ def main() -> None:
     args.load_at_start = load()
     os.environ["IK_THREADS"] = str(os.cpu_count() or 1)  # each side as one worker alone (executor.workers=1)
     sets = [("videos", "the videos given", args.videos)] if args.videos else [
-        (codec, CODECS[codec][0], codec_videos(codec)) for codec in args.codecs.split(",")]
+        (codec, CODECS[codec][0], codec_videos(codec, args.clips)) for codec in args.codecs.split(",")]
     checkouts = [(f"this checkout ({commit()})", Path(sys.executable), ROOT)]
     if args.old:
         old = args.old.resolve()
@@ -250,7 +257,14 @@ def main() -> None:
         checkouts.insert(0, (f"{version} (before)", old / ".venv" / "bin" / "python", old))
     results = []
     for codec, words, videos in sets:
-        sides = [(who, *side(python, root, videos, args.repeats)) for who, python, root in checkouts]
+        rows: dict[str, list[dict]] = defaultdict(list)
+        peaks: dict[str, float] = defaultdict(float)
+        for start in range(0, len(videos), CHUNK):  # the sides take turns, a few videos at a time
+            for who, python, root in checkouts:
+                chunk_rows, peak = side(python, root, videos[start:start + CHUNK], args.repeats)
+                rows[who] += chunk_rows
+                peaks[who] = max(peaks[who], peak)
+        sides = [(who, rows[who], peaks[who]) for who, _, _ in checkouts]
         results.append((codec, words, key_spacing(videos), sides))
         print(f"{codec}: " + ", ".join(f"{who} {table(rows)[1]['total']:.2f} s" for who, rows, _ in sides), flush=True)
     write_report(report(args, results), args.name)
