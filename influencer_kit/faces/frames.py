@@ -62,7 +62,7 @@ class VideoReader:
             raise
         self._decoding: Iterator[tuple[int, av.VideoFrame]] | None = None
         self._last = -1  # ordinal of the last frame `_decoding` gave
-        self._served_keys: set[int] = set()
+        self._served: set[int] = set()  # ordinals handed out: a key frame serves one wanted frame
         self._later: set[int] = set()  # ordinals a later round wants (`read`)
         self._kept: dict[int, av.VideoFrame] = {}  # those of them decoded on the way
 
@@ -130,7 +130,7 @@ class VideoReader:
             ordinal = self._ordinal(number) if key is None else key
             frame = self._frame(ordinal)
             if frame is not None:
-                self._served_keys.add(ordinal)
+                self._served.add(ordinal)
                 out.append((number if key is None else self._number(key), frame))
         return sorted(out, key=lambda pair: pair[0])
 
@@ -146,7 +146,7 @@ class VideoReader:
         if tolerance <= 0:
             return None
         near = [k for k in self.key_ordinals
-                if abs(self._number(k) - number) <= tolerance and k not in self._served_keys]
+                if abs(self._number(k) - number) <= tolerance and k not in self._served]
         return min(near, key=lambda k: (abs(self._number(k) - number), k), default=None)
 
     def _frame(self, ordinal: int) -> np.ndarray | None:
