@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -49,12 +50,20 @@ def row(executor: str, workers: int, m: Measured, found: dict, expected: list[st
     flowing_s = arrived[-1] - arrived[0]
     return (f"| {executor} | {workers} | {len(arrived) / faces_s:.2f} | {(len(arrived) - 1) / flowing_s:.2f} "
             f"| {faces_s - flowing_s:.1f} | {faces_s:.1f} | {m.wall_s:.1f} | {m.cpu_s:.1f} | {m.peak_bytes / 2**20:.0f} "
-            f"| {'yes' if found['predictions'] == expected else 'NO'} |")
+            f"| {'yes' if found['predictions'] == expected else 'NO'} | {per_process(m)} |")
+
+
+def per_process(m: Measured) -> str:
+    """Each process's peak memory (PSS: shared pages split among their users) in MiB, largest first:
+    the main process, then its workers and helpers."""
+    return ", ".join(f"{size / 2**20:.0f}" for _, size in sorted(m.peak_by_process.values(), key=lambda p: -p[1])
+                     if size > 2**20)
 
 
 def table(runs: list[tuple[str, int, Measured, dict]]) -> str:
     head = ("| executor | workers | videos/s, faces stage | videos/s, steady | first result after s | faces stage s "
-            "| wall s | CPU s | peak memory MiB | same influencers as local x1 |\n" + "|---" * 10 + "|\n")
+            "| wall s | CPU s | peak memory MiB | same influencers as local x1 | each process's peak MiB |\n"
+            + "|---" * 11 + "|\n")
     expected = runs[0][3]["predictions"]
     return head + "\n".join(row(*run, expected) for run in runs)
 
@@ -63,6 +72,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--videos", type=int, default=120)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--name", default="executor_throughput.md")
+    parser.add_argument("--executors", default="local,ray", help="which of local and ray to measure")
     parser.add_argument("--run", nargs=4, metavar=("EXECUTOR", "WORKERS", "CSV", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run:
@@ -71,9 +82,10 @@ def main() -> None:
         return
     csv = people_dataset(args.videos)
     load_before = load()
-    tries = [[measure(executor, workers, csv) for executor, workers in CONFIGS] for _ in range(args.repeats)]
+    configs = [(executor, workers) for executor, workers in CONFIGS if executor in args.executors.split(",")]
+    tries = [[measure(executor, workers, csv) for executor, workers in configs] for _ in range(args.repeats)]
     runs = [(executor, workers, *min((t[i] for t in tries), key=lambda mf: mf[1]["times"]["faces"]))
-            for i, (executor, workers) in enumerate(CONFIGS)]
+            for i, (executor, workers) in enumerate(configs)]
     report = (
         f"# Executor throughput, {args.videos} videos (+1 with nobody)\n\n"
         f"Machine: {machine()}. Load average (1/5/15 min) before: {load_before}, after: {load()}. "
@@ -84,9 +96,11 @@ def main() -> None:
         f"videos/s, steady: videos after the first / time from the first result to the last (as the "
         f"face cache logged them); first result after: the rest of the faces stage. CPU s and peak "
         f"memory (largest sum of PSS, sampled every 0.2 s) cover the run's whole process tree; Ray's "
-        f"own processes (GCS, raylet, workers) are children of the run.\n\n" + table(runs) + "\n"
+        f"own processes (GCS, raylet, workers) are children of the run. Threads: each worker gets cores // "
+        f"workers for ONNX Runtime and FFmpeg (`IK_THREADS`), so local x1 runs 1 process x {os.cpu_count()} "
+        f"threads and local x2 2 x {max(1, (os.cpu_count() or 1) // 2)}.\n\n" + table(runs) + "\n"
     )
-    write_report(report, "executor_throughput.md")
+    write_report(report, args.name)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ one hierarchy under `InfluencerKitError`, which the CLI prints as one `error: ..
         VideoError             one video cannot be used: its row records why, the run goes on
             FetchError         downloading or finding it failed
                 NoVideoFound
-            DecodeError        it is not a video OpenCV can decode
+            DecodeError        it is not a video FFmpeg can decode
 """
 from __future__ import annotations
 
@@ -115,4 +115,4 @@ class NoVideoFound(FetchError):
 
 
 class DecodeError(VideoError):
-    """The file is not a video OpenCV can decode (an HTML page, a truncated download...)."""
+    """The file is not a video FFmpeg (PyAV) can decode (an HTML page, a truncated download...)."""

@@ -125,3 +125,16 @@ def test_the_default_detector_runs_on_onnxruntime_and_never_imports_tensorflow(t
 def test_an_unknown_runtime_is_refused():
     with pytest.raises(ConfigError, match="onnxruntime, tensorflow"):
         MTCNNDetector(MTCNNConfig(runtime="bogus")).fit()
+
+
+def test_each_network_runs_on_the_workers_share_of_threads(monkeypatch):
+    """The executor sets IK_THREADS in each worker (cores // workers); MTCNN's sessions take it."""
+    from influencer_kit.execution.task import threads_per_worker
+    from influencer_kit_plugins._mtcnn_onnx import MTCNN
+
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert [threads_per_worker(workers) for workers in (1, 2, 3)] == [2, 1, 1]
+    monkeypatch.setenv("IK_THREADS", "2")
+    model = MTCNN()
+    assert [net.session.get_session_options().intra_op_num_threads for net in (model.pnet, model.rnet, model.onet)] \
+        == [2, 2, 2]

@@ -1,5 +1,6 @@
 """`executor=local`: a process pool on this machine. Each worker builds and loads the detector and
-embedder once and runs one thread (threads fighting across processes were slower on 2 cores).
+embedder once and runs its share of the cores' threads (workers x threads = cores: with the default
+2 workers on 2 cores, one thread each, which measured fastest: docs/speed.md).
 Workers are forked from a server process that imports the libraries they share once
 (worker_preload.py); `start_worker_server` starts it early, while the videos download."""
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 
 from influencer_kit.errors import ConfigError
 from influencer_kit.execution.task import (ONE_THREAD_ENV, FaceSettings, analyse_one, tensorflow_environment,
-                                           worker_environment)
+                                           threads_per_worker, worker_environment)
 from influencer_kit.model import VideoPictures
+from influencer_kit.threads import set_threads
 
 
 def start_worker_server(executor: Mapping[str, Any]) -> None:
@@ -54,12 +56,12 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _worker_start() -> None:
-    """Process-pool initializer: one thread per worker; Ctrl-C is left to the main process, which
-    stops the pool. The models load with the first video, so that a model that cannot load here
-    reaches the user as its own error rather than as a broken pool."""
+def _worker_start(threads: int) -> None:
+    """Process-pool initializer: the worker's share of threads (`threads_per_worker`); Ctrl-C is
+    left to the main process, which stops the pool. The models load with the first video, so that a
+    model that cannot load here reaches the user as its own error rather than as a broken pool."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    worker_environment(1)
+    worker_environment(threads)
 
 
 class LocalPool:
@@ -70,7 +72,8 @@ class LocalPool:
         start_worker_server(config)
         self.settings = settings
         self.capacity = 2 * workers
-        self.pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_start)
+        self.pool = ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_worker_start,
+                                        initargs=(threads_per_worker(workers),))
 
     def submit(self, path: Path) -> Future:
         return self.pool.submit(analyse_one, str(path), self.settings)
@@ -91,10 +94,12 @@ class LocalPool:
 
 class InProcess(LocalPool):
     """`executor=local` with one worker: the videos one at a time in a thread of this process (no
-    process to start, the models load here once), while the downloads go on in other threads."""
+    process to start, the models load here once), while the downloads go on in other threads; its
+    models and decoding get every core (`threads_per_worker`)."""
 
     def __init__(self, settings: FaceSettings, config: Mapping[str, Any], workers: int) -> None:
         tensorflow_environment()
+        set_threads(threads_per_worker(1))
         self.settings = settings
         self.capacity = 2
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="ik-analyse")

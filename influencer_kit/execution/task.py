@@ -14,6 +14,7 @@ from influencer_kit.faces.embedding import MemberMemo, build_embedder, video_id
 from influencer_kit.model import Fingerprint, VideoPictures
 from influencer_kit.plugin import manager
 from influencer_kit.quiet import native_chatter_filtered
+from influencer_kit.threads import set_threads
 
 log = logging.getLogger(__name__)
 
@@ -91,14 +92,20 @@ def tensorflow_environment() -> None:
     os.environ.update(TENSORFLOW_ENV)
 
 
+def threads_per_worker(workers: int) -> int:
+    """Each of `workers` processes' share of this machine's cores (workers x threads = cores), at least 1."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
 def worker_environment(threads: int) -> None:
     """A worker process's settings: `TENSORFLOW_ENV`, and its native thread pools limited to
-    `threads` (numpy's BLAS and OpenCV now, TensorFlow when a model imports it). Workers that share
-    the cores ran faster with one thread each."""
+    `threads` (numpy's BLAS and OpenCV now; ONNX Runtime's sessions and FFmpeg's decoding through
+    `influencer_kit.threads`; TensorFlow when a model imports it)."""
     import cv2
     from threadpoolctl import threadpool_limits
 
     tensorflow_environment()
+    set_threads(threads)
     threadpool_limits(threads)
     cv2.setNumThreads(threads)
     os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)

@@ -292,14 +292,17 @@ def disagreeing_tracks(track_of_face: list[int], embedded: dict[int, np.ndarray]
 
 def detect_sampled(reader: VideoReader, detector: Detector, rules: AnalysisRules
                    ) -> tuple[list[int], list[np.ndarray], list[list[Sighting]]]:
-    """Frame numbers, frames and the faces in each, in time order, under the early-stop rule."""
-    def look(wanted: list[int]) -> tuple[list[tuple[int, np.ndarray]], list[list[Face]]]:
-        read = reader.read(wanted)
+    """Frame numbers, frames and the faces in each, in time order, under the early-stop rule. A
+    frame read may be a key frame near the planned one (within the plan's tolerance: `sample_plan`),
+    and the frames the first round passes on its way serve the second."""
+    def look(wanted: list[int], later: list[int] = ()) -> tuple[list[tuple[int, np.ndarray]], list[list[Face]]]:
+        read = reader.read(wanted, tolerance, later)
         return read, detect(detector, [f for _, f in read], rules.detect_width, rules.min_face_size,
                             rules.min_confidence)
 
-    first, rest = split_plan(sample_plan(reader, rules.frames_per_video), rules.early_stop)
-    read, found = look(first)
+    plan, tolerance = sample_plan(reader, rules.frames_per_video)
+    first, rest = split_plan(plan, rules.early_stop)
+    read, found = look(first, rest)
     if rest and not (len(read) == len(first) and settled(sightings([f for _, f in read], found))):
         more, more_found = look(rest)
         read, found = read + more, found + more_found

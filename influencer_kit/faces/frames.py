@@ -1,15 +1,22 @@
-"""Reading chosen frames from a video, by seeking, never decoding the whole file: upright (phone
-videos carry their rotation as metadata) and at the right time even when the frame rate varies."""
+"""Reading chosen frames from a video with PyAV (FFmpeg), never decoding the whole file: upright
+(phone videos carry their rotation as metadata) and at the right time even when the frame rate
+varies. A key frame decodes on its own, any other frame only after the frames from the key frame
+before it, so a frame near a key frame may be read as that key frame (`VideoReader.read`'s
+tolerance)."""
 from __future__ import annotations
 
 import bisect
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
+import av
 import cv2
 import numpy as np
 
 from influencer_kit.errors import DecodeError
+from influencer_kit.threads import threads as worker_threads
 
 
 def spread(frame_count: int, n: int) -> list[int]:
@@ -18,154 +25,212 @@ def spread(frame_count: int, n: int) -> list[int]:
     return sorted({int((i + 0.5) * frame_count / n) for i in range(n)})
 
 
-SEEK_GAP = 30  # frames: closer than this, grabbing forward is cheaper than a seek, where the key frames
-# are not known (measured on mp4v and H.264 clips: a seek costs about as much as grabbing 30 to 50 frames)
-MAX_SEEKS = 5  # tries to land at or before a frame's time (variable frame rate: see `VideoReader`)
-SEEK_BACK = 16  # OpenCV's seek to frame n decodes from the key frame at or before n - 16: frame k + 16
-# costs 17 frames' decoding when k is a key frame, where another frame may cost a whole group of pictures
+def tolerance_of(plan: list[int], frame_count: int) -> int:
+    """How far (in frames) a frame read for a planned one may lie from it: less than half the
+    smallest gap between planned frames, so that no two planned frames can be served by one and
+    each stays in its own stretch of the video (for an evenly spread plan, its segment)."""
+    gaps = [b - a for a, b in zip(plan, plan[1:])] or [frame_count]
+    return max(0, (min(gaps) - 1) // 2)
+
+
 TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 CODEC_NAMES = {"avc1": "H.264", "h264": "H.264", "hevc": "H.265/HEVC", "hvc1": "H.265/HEVC", "hev1": "H.265/HEVC",
-               "av01": "AV1", "vp90": "VP9", "vp09": "VP9", "vp80": "VP8", "mp4v": "MPEG-4 Part 2"}
+               "av01": "AV1", "av1": "AV1", "vp90": "VP9", "vp09": "VP9", "vp9": "VP9", "vp80": "VP8", "vp8": "VP8",
+               "mp4v": "MPEG-4 Part 2", "mpeg4": "MPEG-4 Part 2", "v_avs2": "AVS2", "avs2": "AVS2",
+               "v_avs3": "AVS3", "avs3": "AVS3"}
 
 
 class VideoReader:
     """An open video that hands out chosen frames (RGB, upright), in as many rounds as the caller
-    needs. Frame `n` means the frame shown at `n / fps` seconds. Frames far ahead are reached by
-    seeking, frames close ahead by grabbing, which skips converting the frames in between into
-    images. OpenCV seeks to a key frame by time and then counts frames, which on a video whose
-    frame rate varies (phones) lands elsewhere in time or past the end; so where the frame comes
-    with a timestamp, the reader checks it, seeks earlier when it overshot and grabs forward when it
-    fell short."""
+    needs. Frame `n` means the frame shown at `n / fps` seconds (`fps` the average rate). The
+    frames' times and the key frames come from the file's packets, read once without decoding (a
+    15 s 720p video in 3-20 ms), so a frame is found by its time even when the frame rate varies.
+    A wanted frame is reached by decoding forward from here, or by seeking to the key frame before
+    it when that key frame lies ahead (which decodes fewer frames). FFmpeg decodes on `threads`
+    threads (None: this process's share, `influencer_kit.threads`)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, threads: int | None = None) -> None:
         self.path = str(path)
-        self.capture = cv2.VideoCapture(self.path)
-        self.position = 0  # the frame number the next grab gives
-        if not self.capture.isOpened():
-            self.capture.release()
-            raise DecodeError("the file is not a video OpenCV can open")
-        self.frame_count = int(self.capture.get(cv2.CAP_PROP_FRAME_COUNT))
-        if self.frame_count <= 0:
-            self.capture.release()
+        try:
+            self.container = av.open(self.path)
+        except (av.FFmpegError, OSError, UnicodeDecodeError) as err:
+            raise DecodeError("the file is not a video FFmpeg can open") from err
+        try:
+            self._open_stream(threads or worker_threads())
+        except BaseException:
+            self.container.close()
+            raise
+        self._decoding: Iterator[tuple[int, av.VideoFrame]] | None = None
+        self._last = -1  # ordinal of the last frame `_decoding` gave
+        self._served: set[int] = set()  # ordinals handed out: a key frame serves one wanted frame
+        self._later: set[int] = set()  # ordinals a later round wants (`read`)
+        self._kept: dict[int, av.VideoFrame] = {}  # those of them decoded on the way
+
+    def _open_stream(self, threads: int) -> None:
+        if not self.container.streams.video:
+            raise DecodeError("the file has no video stream")
+        self.stream = self.container.streams.video[0]
+        if self.stream.codec_context is None:
+            raise DecodeError("its video codec has no decoder in this FFmpeg")
+        self.stream.codec_context.thread_count = threads
+        self.stream.codec_context.thread_type = "AUTO" if threads != 1 else "SLICE"
+        stamps, keys = self._scan_packets()
+        if not stamps:
             raise DecodeError("the video reports no frames")
-        self.fps = self.capture.get(cv2.CAP_PROP_FPS)
-        self.tolerance = max(1, round(self.fps / 2))  # frames: half a second either way is the same moment
-        self.capture.set(cv2.CAP_PROP_ORIENTATION_AUTO, 0)  # turned in `_upright`, the same on every build
-        self.turn = TURNS.get(round(self.capture.get(cv2.CAP_PROP_ORIENTATION_META)) % 360)
-        self.grabbed_any = False
-        self._keys: list[int] | None = None
+        self.stamps = sorted(stamps)  # presentation time stamps, one per frame: the frames' ordinals
+        seconds = float((self.stamps[-1] - self.stamps[0]) * self.stream.time_base) if self.stream.time_base else 0.0
+        rate = self.stream.average_rate or self.stream.guessed_rate
+        self.fps = (len(stamps) - 1) / seconds if seconds > 0 else float(rate or 0) or 1.0
+        self.frame_count = len(stamps)
+        self.key_ordinals = sorted({bisect.bisect_left(self.stamps, key) for key in keys})
+
+    def _scan_packets(self) -> tuple[list[int], list[int]]:
+        """Each frame's time stamp and the key frames' (packets without one count one step after the
+        one before), from the packets, without decoding."""
+        stamps, keys, last = [], [], -1
+        for packet in self.container.demux(self.stream):
+            if packet.size == 0 or packet.is_discard:
+                continue
+            stamp = packet.pts if packet.pts is not None else last + 1
+            stamps.append(stamp)
+            if packet.is_keyframe:
+                keys.append(stamp)
+            last = stamp
+        return stamps, keys
 
     @property
     def duration(self) -> float:
-        """Seconds, from the frame count and rate the file declares; 0 when it declares no rate."""
-        return self.frame_count / self.fps if self.fps > 0 else 0.0
+        """Seconds from the first frame's time to one frame past the last frame's."""
+        return self.frame_count / self.fps
 
     def __enter__(self) -> "VideoReader":
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        self.capture.release()
-
-    def read(self, wanted: list[int]) -> list[tuple[int, np.ndarray]]:
-        """(frame number, RGB frame) for each wanted frame, in the given order, skipping any
-        frame that fails to decode."""
-        out: list[tuple[int, np.ndarray]] = []
-        for index in wanted:
-            if self._grab_at(index):
-                ok, frame = self.capture.retrieve()
-                if ok and frame is not None:
-                    out.append((index, self._upright(frame)))
-        return out
+        self.container.close()
 
     def key_frames(self) -> list[int]:
-        """The numbers of the video's key frames, read from its packets without decoding them (a
-        3-minute 720p video in 0.04 s) once; empty where OpenCV's FFmpeg cannot hand out packets."""
-        if self._keys is None:
-            self._keys = self._read_key_frames()
-        return self._keys
+        """The numbers of the video's key frames."""
+        return [self._number(k) for k in self.key_ordinals]
 
-    def _read_key_frames(self) -> list[int]:
-        packets = cv2.VideoCapture(self.path, cv2.CAP_FFMPEG, [cv2.CAP_PROP_FORMAT, -1])
-        keys: list[int] = []
+    def read(self, wanted: list[int], tolerance: int = 0, later: list[int] = ()) -> list[tuple[int, np.ndarray]]:
+        """(frame number, RGB frame) for the wanted frames, in time order, skipping any frame that
+        fails to decode. With a `tolerance`, a wanted frame is served by the nearest key frame at
+        most that many frames away (the earlier on a tie) that has served no other, numbered as
+        that key frame; else by the wanted frame itself (the fallback: decoding from the key frame
+        before it). Frames of `later` (a later round's) that decoding passes on the way are kept,
+        undecoded into images, and serve that round without decoding again. The frames ahead of
+        the decoder's position are read first, then those behind it."""
+        self._later = {self._ordinal(number) for number in later}
+        ahead = sorted(number for number in wanted if self._ordinal(number) > self._last)
+        out = []
+        for number in ahead + sorted(number for number in wanted if number not in ahead):
+            key = None if self._ordinal(number) in self._kept else self._key_near(number, tolerance)
+            ordinal = self._ordinal(number) if key is None else key
+            frame = self._frame(ordinal)
+            if frame is not None:
+                self._served.add(ordinal)
+                out.append((number if key is None else self._number(key), frame))
+        return sorted(out, key=lambda pair: pair[0])
+
+    def _number(self, ordinal: int) -> int:
+        return round(float((self.stamps[ordinal] - self.stamps[0]) * self.stream.time_base) * self.fps)
+
+    def _ordinal(self, number: int) -> int:
+        """The frame shown at frame `number`'s time (half a frame late, so a frame's own number finds it)."""
+        stamp = self.stamps[0] + (number + 0.5) / self.fps / self.stream.time_base
+        return min(max(bisect.bisect_right(self.stamps, stamp) - 1, 0), self.frame_count - 1)
+
+    def _key_near(self, number: int, tolerance: int) -> int | None:
+        if tolerance <= 0:
+            return None
+        near = [k for k in self.key_ordinals
+                if abs(self._number(k) - number) <= tolerance and k not in self._served]
+        return min(near, key=lambda k: (abs(self._number(k) - number), k), default=None)
+
+    def _frame(self, ordinal: int) -> np.ndarray | None:
+        """The frame of `ordinal`, upright RGB; None when it cannot be decoded."""
+        if ordinal in self._kept:
+            return self._upright(self._kept.pop(ordinal))
+        at = bisect.bisect_right(self.key_ordinals, ordinal) - 1
+        key = self.key_ordinals[at] if at >= 0 else 0
         try:
-            count = 0
-            while packets.grab():
-                if packets.get(cv2.CAP_PROP_LRF_HAS_KEY_FRAME):
-                    milliseconds = packets.get(cv2.CAP_PROP_POS_MSEC)
-                    keys.append(round(milliseconds * self.fps / 1000) if milliseconds > 0 else count)
-                count += 1
-        finally:
-            packets.release()
-        return sorted(set(keys))
-
-    def _upright(self, bgr: np.ndarray) -> np.ndarray:
-        rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-        return rgb if self.turn is None else cv2.rotate(rgb, self.turn)
-
-    def _grab_at(self, index: int) -> bool:
-        """Grab the frame shown at frame `index`'s time, within `tolerance`; False when none can be."""
-        request, step = index, SEEK_GAP
-        for _ in range(MAX_SEEKS):
-            self._move_to(request)
-            if self._grab():
-                if self.position - 1 <= index + self.tolerance:
-                    while self.position - 1 < index - self.tolerance:
-                        if not self._grab():
-                            return False
-                    return True
-                request -= self.position - 1 - index  # overshot: ask that much earlier
-            elif not self.grabbed_any or request == 0:
-                return False  # nothing decodes at all, or not even the first frame
-            request, step = max(0, request - step), step * 2
-        return False
-
-    def _move_to(self, index: int) -> None:
-        """Seek to `index` when that decodes fewer frames than grabbing forward to it, else grab."""
-        if index < self.position or self._seek_saves(index):
-            self.capture.set(cv2.CAP_PROP_POS_FRAMES, index)
-            self.position = index
-        while self.position < index and self._grab():
+            if self._decoding is None or ordinal <= self._last or key > self._last:
+                if key == ordinal:
+                    alone = self._key_alone(key)
+                    if alone is not None:
+                        return alone
+                self._decoding, self._last = self._decoded_from(key), -1
+            for self._last, frame in self._decoding:
+                if self._last >= ordinal:
+                    return self._upright(frame)
+                if self._last in self._later:
+                    self._kept[self._last] = frame
+        except av.FFmpegError:
             pass
+        self._decoding = None
+        return None
 
-    def _seek_saves(self, index: int) -> bool:
-        """Whether a seek to `index`, ahead, decodes fewer frames than grabbing forward: a seek
-        decodes from the key frame at or before `index - SEEK_BACK`, so it saves work only when that
-        key frame lies ahead of here. A phone's or a web video's key frames can be seconds apart:
-        seeking by distance alone decoded those seconds again for every sampled frame (3-15x the
-        frames sampled on 720p videos with a key frame every 250 frames). Without key frames from
-        the packets, the distance rule (`SEEK_GAP`)."""
-        keys = self.key_frames()
-        if not keys:
-            return index - self.position > SEEK_GAP
-        at = bisect.bisect_right(keys, max(0, index - SEEK_BACK)) - 1
-        return at >= 0 and keys[at] > self.position
+    def _key_alone(self, key: int) -> np.ndarray | None:
+        """A key frame, decoded on its own: its packet, then the decoder drained. None when the seek
+        lands elsewhere. The decoder cannot go on from there: the next frame seeks again."""
+        self._decoding, self._last = None, key
+        self.container.seek(self.stamps[key], stream=self.stream)
+        packet = next(iter(self.container.demux(self.stream)), None)
+        if packet is None:
+            return None
+        frames = [*self.stream.codec_context.decode(packet), *self.stream.codec_context.decode(None)]
+        for frame in frames:
+            if self._frame_ordinal(frame) == key:
+                return self._upright(frame)
+        return None
 
-    def _grab(self) -> bool:
-        """Grab the next frame; `position` follows its timestamp where it has one."""
-        if not self.capture.grab():
-            return False
-        self.grabbed_any = True
-        milliseconds = self.capture.get(cv2.CAP_PROP_POS_MSEC)
-        self.position = round(milliseconds * self.fps / 1000) + 1 if milliseconds > 0 else self.position + 1
-        return True
+    def _decoded_from(self, key: int) -> Iterator[tuple[int, av.VideoFrame]]:
+        """(ordinal, frame) for every frame from the key frame `key` on."""
+        self.container.seek(self.stamps[key], stream=self.stream)
+        for packet in self.container.demux(self.stream):
+            for frame in self.stream.codec_context.decode(packet):
+                yield self._frame_ordinal(frame), frame
+
+    def _frame_ordinal(self, frame: av.VideoFrame) -> int:
+        if frame.pts is None:
+            return self._last + 1
+        return max(bisect.bisect_right(self.stamps, frame.pts) - 1, 0)
+
+    @staticmethod
+    def _upright(frame: av.VideoFrame) -> np.ndarray:
+        rgb = frame.to_ndarray(format="rgb24")
+        turn = TURNS.get(round(-frame.rotation) % 360)
+        return rgb if turn is None else cv2.rotate(rgb, turn)
 
 
-def codec_of(capture: cv2.VideoCapture) -> str:
-    """The video codec of an open capture in words, with its fourcc: "AV1 (fourcc av01)"."""
-    fourcc = int(capture.get(cv2.CAP_PROP_FOURCC)) & 0xFFFFFFFF
-    code = fourcc.to_bytes(4, "little").decode("ascii", "replace").strip("\0 ")
+def declared_codec(path: Path) -> str:
+    """The video codec a file declares, in words: from the MP4 sample entry's fourcc or the
+    Matroska CodecID when FFmpeg here has no decoder (and so no name) for it."""
+    head = Path(path).read_bytes()[: 1 << 20]
+    mp4 = head.find(b"stsd")
+    code = (head[mp4 + 16: mp4 + 20].decode("ascii", "replace") if mp4 >= 0 else
+            next(iter(re.findall(rb"V_[A-Z0-9_/]+", head)), b"").decode("ascii"))
     name = CODEC_NAMES.get(code.lower())
-    return f"{name} (fourcc {code.lower()})" if name else f"fourcc {code!r}"
+    return f"{name} ({code})" if name else f"an unknown codec ({code or 'not declared'})"
 
 
 def codec_not_decoded(path: Path) -> str | None:
-    """The codec of a video OpenCV opens but cannot decode even the first frame of (an AV1 video
-    on a build without an AV1 decoder), as `codec_of` words it; None for any other file."""
-    capture = cv2.VideoCapture(str(path))
+    """The codec of a video FFmpeg opens but cannot decode even the first frame of (one it has no
+    decoder for), in words; None for any other file."""
     try:
-        if not capture.isOpened() or capture.grab():
-            return None
-        return codec_of(capture)
-    finally:
-        capture.release()
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            if stream.codec_context is None:
+                return declared_codec(path)
+            try:
+                next(container.decode(stream))
+                return None
+            except (av.FFmpegError, StopIteration):
+                name = stream.codec_context.name
+                return f"{CODEC_NAMES.get(name, stream.codec_context.codec.long_name)} ({name})"
+    except (av.FFmpegError, OSError):
+        return None

@@ -1,18 +1,18 @@
 """Which frames of a video to sample. A short video (most social posts) gets frames evenly spread
 over time. A long one (`SCAN_FROM_SECONDS` or more) may be cut into many shots, and evenly spread
-frames can miss a short one that holds the main person. So it is first looked at, small, just
-after each of its key frames (cheap to reach, and where encoders put a cut: `frames.SEEK_BACK`),
-`MAX_LOOKS` at most; a shot starts at the key frame of a look whose picture differs from the look
-before it. Then every shot gets a frame (the longest shots, when there are more shots than
-frames), and each further frame goes to the shot with the most length per frame taken. Within a
-shot, its frames are looks, evenly chosen, when it has enough of them (they cost a few frames'
-decoding, where another frame may cost a whole group of pictures), else evenly spread over it."""
+frames can miss a short one that holds the main person. So it is first looked at, small, at its
+key frames (each decodes on its own, and encoders put one at a cut), `MAX_LOOKS` at most; a shot
+starts at a key frame whose look differs from the look before it. Then every shot gets a frame
+(the longest shots, when there are more shots than frames), and each further frame goes to the
+shot with the most length per frame taken. Within a shot, its frames are looks, evenly chosen,
+when it has enough of them (a key frame costs one frame's decoding, where another frame may cost a
+whole group of pictures), else evenly spread over it."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from influencer_kit.faces.frames import SEEK_BACK, VideoReader, spread
+from influencer_kit.faces.frames import VideoReader, spread, tolerance_of
 
 SCAN_FROM_SECONDS = 30.0  # shorter videos are sampled evenly, with no scan
 MAX_LOOKS = 48  # looks at most (evenly chosen among the key frames): a 5-minute video every 6 s or more often
@@ -21,16 +21,18 @@ CUT = 18.0  # grey levels: consecutive looks whose mean absolute difference is m
 # (3 min of 24 real clips: 3-15 within a shot, 20-90 across a cut)
 
 
-def sample_plan(reader: VideoReader, n: int) -> list[int]:
-    """The frame numbers to sample from `reader`'s video, at most `n`, in time order."""
+def sample_plan(reader: VideoReader, n: int) -> tuple[list[int], int]:
+    """The frame numbers to sample from `reader`'s video, at most `n`, in time order, and how far
+    the frame read for each may lie from it: for evenly spread frames, `tolerance_of` the plan (a
+    key frame in that reach serves); for frames over shots, 0 (they are key frames already, or
+    must stay inside their shot)."""
     if reader.duration < SCAN_FROM_SECONDS:
-        return spread(reader.frame_count, n)
+        plan = spread(reader.frame_count, n)
+        return plan, tolerance_of(plan, reader.frame_count)
     keys = reader.key_frames()
-    keys = [keys[i] for i in spread(len(keys), MAX_LOOKS)] if keys else []
-    seen = [(key, index, look(frame)) for key in keys
-            for index, frame in reader.read([min(key + SEEK_BACK, reader.frame_count - 1)])]
-    starts = shot_starts([(key, picture) for key, _, picture in seen])
-    return spread_over_shots(starts, [index for _, index, _ in seen], reader.frame_count, n)
+    seen = [(index, look(frame)) for index, frame in reader.read([keys[i] for i in spread(len(keys), MAX_LOOKS)])]
+    starts = shot_starts(seen)
+    return spread_over_shots(starts, [index for index, _ in seen], reader.frame_count, n), 0
 
 
 def look(frame: np.ndarray) -> np.ndarray:

@@ -106,7 +106,7 @@ def undecodable(url: str, path: Path | None, reason: str) -> str:
                 f"error page; check that the link opens the video file itself")
     codec = codec_not_decoded(path)
     if codec:
-        return (f"{url}: its video is {codec}, which OpenCV cannot decode on this machine; re-encode it as "
+        return (f"{url}: its video is {codec}, which FFmpeg here cannot decode; re-encode it as "
                 f"H.264 (ffmpeg -i VIDEO -c:v libx264 VIDEO.mp4) and give that file")
     return f"{url}: the {size}-byte file is not a playable video ({reason}); it may be cut off or not a video"
 

@@ -10,7 +10,7 @@ score influencers (`RankingMethod`), `ik_link_sources` rules for video links (`L
 Each offer must pass its conformance check (`check_component`, `check_ranking_method`,
 `check_link_source`). A plugin raises `ConfigError` for a setting that cannot work here (missing
 weights, say: the run stops with that one line) and may call `quiet_libraries()` before importing
-TensorFlow.
+TensorFlow. A model's session runs on `worker_threads()` threads: the worker's share of the cores.
 """
 from influencer_kit import hookimpl
 from influencer_kit.errors import ConfigError, MissingWeightsError
@@ -32,6 +32,7 @@ from influencer_kit.plugin.link_sources import LinkRequest, LinkSource
 from influencer_kit.plugin.ranking_methods import RankingMethod, RankingParams
 from influencer_kit.plugin.testing import check_component, check_link_source, check_ranking_method
 from influencer_kit.quiet import quiet_libraries
+from influencer_kit.threads import threads as worker_threads
 
 __all__ = [
     "Analyser",
@@ -58,4 +59,5 @@ __all__ = [
     "hookimpl",
     "quiet_libraries",
     "same_person_option",
+    "worker_threads",
 ]
