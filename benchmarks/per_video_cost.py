@@ -99,6 +99,25 @@ def timed(function: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
+def default_embedder() -> object:
+    """The embedder this process's commit runs by default (conf/config.yaml), built as its runs build
+    it (mirror averaging included where the commit has it), not loaded yet."""
+    from hydra import compose, initialize_config_module
+    from omegaconf import OmegaConf
+
+    from influencer_kit import config
+    from influencer_kit.plugin import manager
+
+    config.register_configs()
+    with initialize_config_module(config_module="influencer_kit.conf", version_base="1.3"):
+        embedder = OmegaConf.to_container(compose(config_name="config").embedder)
+    try:
+        from influencer_kit.faces.embedding import build_embedder
+    except ImportError:  # a commit before mirror averaging and fused embedders
+        return manager.build("embedder", embedder)
+    return build_embedder(embedder)
+
+
 def measure_videos(videos: list[Path], repeats: int) -> list[dict]:
     """Each video's stage times (the fastest of `repeats` runs), counts and floor, in seconds,
     with this process's influencer_kit (whichever commit it is)."""
@@ -110,10 +129,12 @@ def measure_videos(videos: list[Path], repeats: int) -> list[dict]:
     from influencer_kit.plugin.components import DetectorConfig
 
     detector = manager.build("detector", {"name": "mtcnn"}).fit()
-    embedder = manager.build("embedder", {"name": "dlib"}).fit()
+    embedder = default_embedder().fit()
     defaults = DetectorConfig()
     rules = analyse.AnalysisRules(detect_width=defaults.detect_width, min_face_size=defaults.min_face_size,
-                                  min_confidence=defaults.min_confidence)
+                                  min_confidence=defaults.min_confidence,
+                                  faces_per_track=analyse.PerVideoConfig().faces_per_track,
+                                  same_person_distance=embedder.distance.threshold)
     targets = [(analyse, "sample_plan"), (VideoReader, "read"), (analyse, "detect"), (analyse, "sightings"),
                (analyse, "people_only"), (analyse, "embed_faces"), (analyse, "encode_jpeg")]
 
@@ -210,7 +231,8 @@ Result = tuple[str, str, float, list[tuple[str, list[dict], float]]]  # codec, i
 
 
 def report(args: argparse.Namespace, results: list[Result]) -> str:
-    lines = ["# Per-video cost, stage by stage, per codec (detector=mtcnn, embedder=dlib)", "",
+    lines = ["# Per-video cost, stage by stage, per codec (detector=mtcnn, each commit's default embedder and "
+             "faces per track)", "",
              f"{machine()}; load average at the start {args.load_at_start}, at the end {load()} (a shared "
              f"machine, loaded by other sessions while this ran: compare the two commits, measured side by side, "
              f"codec by codec, rather than against other tables). Fastest of {args.repeats} runs per video, the two "
