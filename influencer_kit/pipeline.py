@@ -81,7 +81,7 @@ def run(cfg: DictConfig) -> Result:
             early_stop=bool(cfg.per_video.early_stop),
             same_person_distance=or_default(cfg.per_video.same_person_distance, same_person),
             keep_frames=cfg.output.frames != "none",
-            members_root=str(cache_root / "faces"),
+            members_root=str(cache_root),
             fingerprint=creatives_cfg.fingerprint if creatives_cfg.enabled else None,
         )
         streamed = fetch_and_analyse([(r.row, r.url) for r in sheet.rows], sheet.path.parent, cache_root,

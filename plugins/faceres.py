@@ -66,14 +66,15 @@ def transform(face: Face, crop: str) -> np.ndarray:
 class FaceresEmbedder:
     """Cuts each face out (`crop`), then embeds all faces of a frame in one ONNX Runtime call."""
 
-    # Cosine distance 0.30 (Euclidean 0.775 between unit vectors): the middle of the cuts right on the
-    # real-footage `tune` and `ads_tune` parts for people's templates (0.68-0.88, BCubed F 1.000 and every
-    # person found: docs/real-footage.md). Single faces, measured by benchmarks/embedder_separation.py
-    # with aligned crops on MTCNN's largest face in 16 frames of each single-person `tune` clip (352
-    # faces, 19 people), lie at most 0.84 apart for one person and at least 0.87 for two (photos of
-    # ../shared/faces: 0.81 and 0.91). Aligned crops kept the widest gap on the clips (loose: 0.86 /
-    # 0.85, overlapping; tight: 0.91 / 0.83).
-    distance = Distance("cosine", 0.30)
+    # Cosine distance 0.35 (Euclidean 0.837 between unit vectors): for people's templates, the cuts right
+    # (BCubed F 1.000, every person found) on the real-footage `tune` part were 0.64-0.88, on `ads_tune`
+    # 0.68-0.88, on the videos built from the photos of ../shared/faces 0.80 and up; 0.84 is the middle of
+    # 0.80-0.88, where all three are right (docs/real-footage.md). Single faces, measured by
+    # benchmarks/embedder_separation.py with aligned crops on MTCNN's largest face in 16 frames of each
+    # single-person `tune` clip (352 faces, 19 people), lie at most 0.84 apart for one person and at
+    # least 0.87 for two (photos of ../shared/faces: 0.81 and 0.91). Aligned crops kept the widest gap
+    # on the clips (loose: 0.86 / 0.85, overlapping; tight: 0.91 / 0.83).
+    distance = Distance("cosine", 0.35)
     typical_different = 1.127  # median different-person distance between prepared vectors, same faces
 
     def __init__(self, config: FaceresConfig) -> None:

@@ -105,8 +105,9 @@ def test_demo_flags_its_close_call_in_every_output(tmp_path):
     for ext, read in (("csv", pd.read_csv), ("xlsx", pd.read_excel)):
         videos = read(out / f"ProcessedVideos_videos.{ext}")
         metrics = read(out / f"PerformanceMetrics_videos.{ext}")
-        assert list(videos.columns[-4:]) == ["influencer_faces", "false_faces", "close_call", "close_call_reason"]
-        assert list(metrics.columns[-4:]) == ["representative_face", "face_spread", "nearest_influencer",
+        assert list(videos.columns[-6:]) == ["influencer_faces", "false_faces", "creative", "variant_of", "close_call",
+                                             "close_call_reason"]
+        assert list(metrics.columns[-4:]) == ["creative_count", "face_spread", "nearest_influencer",
                                               "nearest_distance"]
         grace, astronaut = videos.loc[6, "influencers"].split(";")
         assert list(videos["close_call"]) == [False] * 6 + [True] + [False] * 3

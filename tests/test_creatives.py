@@ -110,7 +110,7 @@ def test_creative_corrections_are_kept_by_video_logged_and_undone(tmp_path: Path
             corrections.split_creative(registry, "creative_0001", [a, b], [a, b])
         assert corrections.undo(registry, 1) == "undo #1: split 1 video(s) off creative creative_0001"
         assert registry.creative_links() == {(d, e): True}
-        assert [x.args.get("author", "") for x in registry.corrections()] == ["ana", "", ""]
+        assert [x.author for x in registry.corrections()] == ["ana", "", ""]
     assert reviewed_links(tmp_path / "registry.db", [e, a, d]) == Links(same=frozenset({(0, 2)}))
 
 

@@ -125,8 +125,8 @@ def test_jittered_descriptors_stay_near_the_plain_one(detector, runtimes):
 
 def test_the_runtime_is_part_of_the_face_cache_key(tmp_path):
     default, own = (OmegaConf.to_container(make_config(tmp_path, overrides).embedder)
-                    for overrides in ([], ["embedder.runtime=dlib"]))
-    assert default == {"name": "dlib", "num_jitters": 0, "runtime": "onnxruntime", "threads": 1}
+                    for overrides in (["embedder=dlib"], ["embedder=dlib", "embedder.runtime=dlib"]))
+    assert default == {"name": "dlib", "mirror": False, "num_jitters": 0, "runtime": "onnxruntime", "threads": 1}
     assert own["runtime"] == "dlib"
     assert settings_key({"embedder": default}) != settings_key({"embedder": own})
 

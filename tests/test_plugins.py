@@ -29,7 +29,7 @@ def implements_a_hook(path: Path) -> bool:
 
 def test_every_plugin_module_has_an_entry_point_and_back():
     """Built-in plugins (plugins/, installed as influencer_kit_plugins) and the core's own
-    registered modules (ranking methods, link rules, executors) are the modules that implement a hook."""
+    registered modules (ranking methods, link rules, executors, the fused embedder) are the modules that implement a hook."""
     points = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["influencer_kit"]
     folders = {"influencer_kit_plugins": ROOT / "plugins", "influencer_kit": ROOT / "influencer_kit"}
     modules = {f"{package}.{'.'.join(p.relative_to(folder).with_suffix('').parts)}"
@@ -37,7 +37,7 @@ def test_every_plugin_module_has_an_entry_point_and_back():
     assert set(points.values()) == modules
     assert {m for m in modules if m.startswith("influencer_kit.")} == {
         "influencer_kit.ranking.penalized", "influencer_kit.ranking.shrunk", "influencer_kit.ranking.lower_bound",
-        "influencer_kit.acquire.link_rules", "influencer_kit.execution.executors"}
+        "influencer_kit.acquire.link_rules", "influencer_kit.execution.executors", "influencer_kit.faces.fused"}
 
 
 def test_builtins_import_the_core_only_through_the_plugin_api():

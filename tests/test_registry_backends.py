@@ -69,10 +69,11 @@ def test_a_registry_made_before_numbered_migrations_is_brought_up_to_date(tmp_pa
     old.close()
     with Registry(tmp_path / "r.db") as registry:
         assert [(c.id, c.action, c.applied_runs, c.author) for c in registry.corrections()] == [(1, "rename", 3, "")]
-        assert registry.person("influencer_001").name == "Ann" and registry.users() == []
-        assert [v for v, in registry.db.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        assert registry.person("influencer_001").name == "Ann"
+        assert registry.users() == [] and registry.creative_links() == {}
+        assert [v for v, in registry.db.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
     with Registry(tmp_path / "r.db") as registry:  # opened again: nothing more to apply
-        assert [v for v, in registry.db.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2]
+        assert [v for v, in registry.db.execute("SELECT version FROM schema_version ORDER BY version")] == [1, 2, 3]
 
 
 def test_opening_a_registry_never_waits_for_a_writer(registry_location):
@@ -91,7 +92,7 @@ def test_a_registry_of_a_newer_schema_is_refused(registry_location):
     with Registry(registry_location) as registry, registry.write():
         registry.db.execute("INSERT INTO schema_version (version, applied) VALUES (9, 0)")
     with pytest.raises(RegistryError, match="schema version 9, newer than this influencer-kit knows "
-                                            r"\(2\): upgrade influencer-kit"):
+                                            r"\(3\): upgrade influencer-kit"):
         Registry(registry_location)
 
 
@@ -217,7 +218,7 @@ def test_migrate_copies_a_1000_video_registry_row_by_row(postgres, tmp_path):
     done = registry_cli(tmp_path / "registry.db", "migrate", "--to", target)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (f"copied 255 people, 3000 faces, 2 embedders, 3500 embeddings, 75 corrections, "
-                           f"9 different_people, 2 users from {tmp_path / 'registry.db'} to {target}\n")
+                           f"9 different_people, 2 users, 0 creative_links from {tmp_path / 'registry.db'} to {target}\n")
     source = sqlite3.connect(tmp_path / "registry.db")
     with psycopg.connect(target) as copy:
         for table, columns in COLUMNS.items():

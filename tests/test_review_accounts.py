@@ -17,7 +17,7 @@ import requests
 from conftest import free_port
 from influencer_kit.registry.store import Registry
 from influencer_kit.review.throttle import delay_s
-from test_review_app import WAIT_S, chromium
+from support.browser import WAIT_S, chromium
 
 pytestmark = pytest.mark.slow
 

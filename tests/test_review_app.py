@@ -19,31 +19,13 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
+from support.browser import WAIT_S, chromium
 from influencer_kit.registry.store import Registry
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,900", "--hide-scrollbars"]
-WAIT_S = 30
 APPLY_WAIT_S = 600
 NAME = "Lin-Manuel <b>Miranda</b>"  # markup in a name is shown as text
-
-
-def chromium(profile: Path):
-    """Headless Chromium through Selenium, or skip saying what is missing."""
-    if not (CHROMIUM.exists() and DRIVER.exists()):
-        pytest.skip("needs Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in [*FLAGS, f"--user-data-dir={profile}"]:
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(str(DRIVER)), options=options)
 
 
 def tables(run: Path) -> dict[str, pd.DataFrame]:

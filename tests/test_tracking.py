@@ -67,11 +67,12 @@ def artifact_files(client: mlflow.MlflowClient, run_id: str, path: str | None = 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory):
-    """`python -m influencer_kit -m cluster.eps=0.05,0.4,0.5` from a fresh folder, default store."""
+    """`python -m influencer_kit -m cluster.eps=0.05,0.4,0.5 embedder=dlib` (cuts in dlib's space) from a fresh
+    folder, default store."""
     tmp = tmp_path_factory.mktemp("sweep")
     csv = build_people_dataset(need_shared_faces(), tmp / "data", n_videos=8, n_frames=12)
     done = run_cli(["-m", f"cluster.eps={','.join(EPS)}", f"data.path={csv}", "data.label_column=Person",
-                    f"cache.dir={tmp / 'cache'}", "frames_per_video=4", "executor.workers=1",
+                    f"cache.dir={tmp / 'cache'}", "frames_per_video=4", "executor.workers=1", "embedder=dlib",
                     "output.progress=false"], cwd=tmp)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp / "mlflow.db").is_file()  # the default store: sqlite:///mlflow.db where the user runs
@@ -250,7 +251,7 @@ def test_the_demo_logs_to_a_team_server_on_postgresql(tmp_path, team_mlflow_serv
         assert PEOPLE_IN_THE_DEMO == [p.id for p in people.people()]
     client = mlflow.MlflowClient(url)
     (run,) = client.search_runs([client.get_experiment_by_name("team").experiment_id])
-    assert run.info.status == "FINISHED" and run.info.run_name == "demo · mtcnn · dlib · agglomerative"
+    assert run.info.status == "FINISHED" and run.info.run_name == "demo · mtcnn · fused · agglomerative"
     assert {k: run.data.params[k] for k in ("tracking.uri", "detector.name", "embedder.name", "cluster.name")} == {
         "tracking.uri": url, "detector.name": "mtcnn", "embedder.name": "dlib", "cluster.name": "agglomerative"}
     assert run.data.metrics["rows"] == 10 and run.data.metrics["influencers"] == 2
@@ -260,7 +261,7 @@ def test_the_demo_logs_to_a_team_server_on_postgresql(tmp_path, team_mlflow_serv
     stored = {p.name for p in server_artifacts.rglob("*") if p.is_file()}  # through the server into its store
     assert {f"{t}.xlsx" for t in TABLES} | {"report.html"} <= stored
     with psycopg.connect(database) as db:  # the run itself is a row of the team's database
-        assert db.execute("SELECT name, status FROM runs").fetchall() == [("demo · mtcnn · dlib · agglomerative",
+        assert db.execute("SELECT name, status FROM runs").fetchall() == [("demo · mtcnn · fused · agglomerative",
                                                                           "FINISHED")]
 
 
@@ -273,10 +274,10 @@ def test_a_sweep_logs_to_a_team_server_as_it_does_locally(tmp_path, team_mlflow_
     client = mlflow.MlflowClient(url)
     runs = client.search_runs([client.get_experiment_by_name("team-sweep").experiment_id])
     parent, children = parent_and_children(runs)
-    assert parent.info.run_name == "demo · mtcnn · dlib · agglomerative · sweep"
+    assert parent.info.run_name == "demo · mtcnn · fused · agglomerative · sweep"
     assert parent.data.metrics["jobs"] == 2
-    assert [c.info.run_name for c in children] == ["demo · mtcnn · dlib · agglomerative · job 0",
-                                                   "demo · mtcnn · dlib · agglomerative · job 1"]
+    assert [c.info.run_name for c in children] == ["demo · mtcnn · fused · agglomerative · job 0",
+                                                   "demo · mtcnn · fused · agglomerative · job 1"]
     for child in children:
         assert {"Ranked_Influencers.xlsx", "report.html"} <= artifact_files(client, child.info.run_id)
 

@@ -42,7 +42,7 @@ class FaceSettings:
     early_stop: bool
     same_person_distance: float  # `per_video.same_person_distance`, a null resolved to the embedder's
     keep_frames: bool = True  # JPEGs of the sampled frames (output.frames); not part of the cache key
-    members_root: str = ""  # where a fused embedder's members keep their embeddings (the face cache); not in the key
+    members_root: str = ""  # the cache folder, where a fused embedder's members keep their embeddings; not in the key
     fingerprint: FingerprintSettings | None = None  # the content fingerprint's (creatives), none when off;
     # not part of the face cache's key: fingerprints have a cache of their own
 

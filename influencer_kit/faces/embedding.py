@@ -100,7 +100,8 @@ def video_id(path: str) -> str:
 
 class MemberMemo:
     """One video's embeddings by each member of a fusion, by place (frame number and box), read from
-    and written to `<root>/members/<member key>/<sha[:2]>/<sha>.npz`."""
+    and written to `<root>/members/<member key>/<sha[:2]>/<sha>.npz` (`root`: the cache folder, beside
+    the face cache's `faces/`)."""
 
     def __init__(self, root: Path, sha256: str) -> None:
         self.root, self.sha256 = Path(root), sha256

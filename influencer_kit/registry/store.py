@@ -315,7 +315,7 @@ class Registry:
         if role not in ROLES:
             raise RegistryError(f"role {role!r}: editor or viewer")
         if self.user(name) is not None:
-            raise RegistryError(f"there is a user {name!r} already")
+            raise RegistryError(f"there is a user {name!r} already in {shown(self.path)}")
         self.db.execute("INSERT INTO users (name, password_hash, role, created) VALUES (?, ?, ?, ?)",
                         (name, password_hash, role, time.time()))
 
