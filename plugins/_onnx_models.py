@@ -8,9 +8,10 @@ from influencer_kit.plugin import MissingWeightsError
 MODELS = Path(__file__).parent / "models"
 
 
-def session(path: Path, threads: int, component: str):
+def session(path: Path, threads: int, component: str,
+            remedy: str = "reinstall influencer-kit, or rebuild the file with tools/convert_human_models.py"):
     """An ONNX Runtime session on the model file `path` with `threads` intra-op threads; a
-    `MissingWeightsError` naming the file when it is missing or unreadable."""
+    `MissingWeightsError` naming the file, and `remedy`, when it is missing or unreadable."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -20,5 +21,4 @@ def session(path: Path, threads: int, component: str):
     try:
         return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as err:  # ONNX Runtime raises its own classes for a missing or corrupt file
-        raise MissingWeightsError(f"{component}: cannot load {path} ({type(err).__name__}); reinstall "
-                                  "influencer-kit, or rebuild the file with tools/convert_human_models.py") from err
+        raise MissingWeightsError(f"{component}: cannot load {path} ({type(err).__name__}); {remedy}") from err

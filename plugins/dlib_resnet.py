@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from influencer_kit.plugin import Component, ConfigError, Distance, EmbedderConfig, Face, MissingWeightsError, hookimpl
+from influencer_kit.plugin import Component, ConfigError, Distance, EmbedderConfig, Face, hookimpl
+from influencer_kit_plugins._onnx_models import MODELS, session
 
 RUNTIMES = ("onnxruntime", "dlib")
-MODEL = Path(__file__).parent / "models" / "dlib_resnet_v1.onnx"
+MODEL = MODELS / "dlib_resnet_v1.onnx"
 CHIP, PADDING = 150, 0.25  # the chips compute_face_descriptor cuts: 150 px, a quarter of the face around it
 
 
@@ -87,18 +87,8 @@ class DlibEmbedder:
 
 def onnx_session(threads: int):
     """An ONNX Runtime session of the shipped network on `threads` intra-op threads."""
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # errors only
-    try:
-        return onnxruntime.InferenceSession(str(MODEL), options, providers=["CPUExecutionProvider"])
-    except Exception as err:  # ONNX Runtime raises its own classes for a missing or corrupt file
-        raise MissingWeightsError(f"embedder=dlib: cannot load {MODEL} ({type(err).__name__}); reinstall "
-                                  "influencer-kit, rebuild it with tools/dlib_to_onnx.py or set "
-                                  "embedder.runtime=dlib") from err
+    return session(MODEL, threads, "embedder=dlib", "reinstall influencer-kit, rebuild it with "
+                   "tools/dlib_to_onnx.py or set embedder.runtime=dlib")
 
 
 def weights_present(config: DlibConfig) -> bool:
