@@ -171,13 +171,13 @@ def test_a_registry_of_another_embedder_is_refused_or_reembedded(scenario, tmp_p
     work = scenario[0]
     shutil.copy(work / "registry.db", tmp_path / "registry.db")
     done = run_cli([f"data.path={work / 'data' / 'first.csv'}", f"output.dir={tmp_path / 'out'}",
-                    f"cache.dir={work / 'cache'}", "embedder.num_jitters=1", "tracking.enabled=false", *RUN],
+                    f"cache.dir={work / 'cache'}", "embedder.mirror=false", "tracking.enabled=false", *RUN],
                    cwd=tmp_path)
     assert done.returncode == 2 and not (tmp_path / "out").exists()
     assert "built with the embedder" in done.stderr and "registry.reembed=true" in done.stderr
-    assert '"num_jitters": 0' in done.stderr and '"num_jitters": 1' in done.stderr
+    assert '"mirror": true' in done.stderr and '"mirror": false' in done.stderr
 
-    cfg = make_config(tmp_path, ["embedder.num_jitters=1", "registry.reembed=true"])
+    cfg = make_config(tmp_path, ["embedder.mirror=false", "registry.reembed=true"])
     known = prepare(cfg, manager.embedder_distance(cfg.embedder).threshold)  # embeds every stored face crop with the new embedder config
     old = embedder_key(OmegaConf.to_container(make_config(tmp_path).embedder, resolve=True))
     with Registry(tmp_path / "registry.db") as registry:

@@ -114,7 +114,7 @@ def test_each_job_run_holds_config_tags_metrics_and_files(sweep):
         assert params["data.label_column"] == "Person" and params["frames_per_video"] == "4"
         assert params["detector.name"] == "mtcnn" and "detector.min_confidence" in params
         assert (tags["ik.input"], tags["ik.input_sha256"]) == (str(csv), sha)
-        assert tags["ik.version"] and tags["ik.detector"] == "mtcnn" and tags["ik.embedder"] == "fused"
+        assert tags["ik.version"] and tags["ik.detector"] == "mtcnn" and tags["ik.embedder"] == "dlib"
         assert tags["ik.cluster.plugin"].startswith("influencer-kit ")
         assert set(RUN_METRICS + LABEL_SCORES) <= set(metrics)
         # the cluster scores are there, or a note says why they are not
@@ -253,7 +253,7 @@ def test_the_demo_logs_to_a_team_server_on_postgresql(tmp_path, team_mlflow_serv
     (run,) = client.search_runs([client.get_experiment_by_name("team").experiment_id])
     assert run.info.status == "FINISHED" and run.info.run_name == "demo · mtcnn · fused · agglomerative"
     assert {k: run.data.params[k] for k in ("tracking.uri", "detector.name", "embedder.name", "cluster.name")} == {
-        "tracking.uri": url, "detector.name": "mtcnn", "embedder.name": "dlib", "cluster.name": "agglomerative"}
+        "tracking.uri": url, "detector.name": "mtcnn", "embedder.name": "fused", "cluster.name": "agglomerative"}
     assert run.data.metrics["rows"] == 10 and run.data.metrics["influencers"] == 2
     assert run.data.tags["ik.note.registry_corrections"] == f"registry {registry}\nno new corrections (0 in effect)"
     files = artifact_files(client, run.info.run_id)
