@@ -26,5 +26,5 @@ def ensure_weights(kind: str, config: Mapping[str, Any]) -> None:
     log.info("%s=%s: weights not on this machine, loading them once before any work", kind, comp.name)
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter), native_chatter_filtered():
-        build(kind, config, same_person=1.0).fit()
+        build(kind, config).fit()
     log.debug("%s=%s while loading its weights: %s", kind, comp.name, chatter.getvalue())
