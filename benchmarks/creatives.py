@@ -195,12 +195,12 @@ def pick(tuned: dict[tuple[int, float], Scores]) -> tuple[int, float]:
 
 def measured_fingerprints(sheet: pd.DataFrame, folder: Path) -> tuple[list, list[float]]:
     """Every row's fingerprint with the kit's default settings, and the seconds each took."""
-    from influencer_kit.creatives.fingerprint import FingerprintSettings, fingerprint
+    from influencer_kit.creatives.fingerprint import FingerprintSettings, fingerprint_file
 
     found, seconds = [], []
     for url in sheet["Video_URL"]:
         start = time.perf_counter()
-        found.append(fingerprint(str(folder / url), FingerprintSettings()))
+        found.append(fingerprint_file(str(folder / url), FingerprintSettings()))
         seconds.append(time.perf_counter() - start)
     return found, seconds
 

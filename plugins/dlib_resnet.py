@@ -30,7 +30,7 @@ class DlibConfig(EmbedderConfig):
 
 class DlibEmbedder:
     """Aligns each face with dlib's 5-point shape predictor, then embeds the aligned chips, all
-    faces of a frame in one batch."""
+    faces of the frames given at once in one batch."""
 
     # dlib verifies a pair of faces at 0.6 (99.38% on LFW); people (each the mean of one video's
     # faces) are clustered at 0.55, chosen on data the README's figures are not judged on: on the
@@ -66,19 +66,45 @@ class DlibEmbedder:
         return self
 
     def embed(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
-        if not faces:
-            return np.zeros((0, 128), dtype=np.float32)
-        frame = np.ascontiguousarray(frame)  # dlib refuses views such as crops or flips
+        return self.embed_frames([(frame, faces)])[0]
+
+    def embed_frames(self, items: list[tuple[np.ndarray, list[Face]]]) -> list[np.ndarray]:
+        """Each frame's faces' embeddings; in the onnxruntime runtime, every frame's chips in one batch."""
+        if self.config.runtime == "dlib":
+            return [self._dlib_vectors(frame, faces) for frame, faces in items]
+        chips = [self._chips(frame, faces) for frame, faces in items]
+        flat = [chip for frame_chips in chips for chip in frame_chips]
+        vectors = self._network(flat) if flat else np.zeros((0, 128), dtype=np.float32)
+        ends = np.cumsum([len(c) for c in chips])
+        return np.split(vectors, ends[:-1]) if items else []
+
+    def _shapes(self, frame: np.ndarray, faces: list[Face]):
+        """dlib's five landmarks of each face (`frame` contiguous: dlib refuses views such as crops or flips)."""
         shapes = self.dlib_.full_object_detections()
         for face in faces:
             x, y, w, h = face.box
             shapes.append(self.shape_predictor_(frame, self.dlib_.rectangle(x, y, x + w, y + h)))
-        if self.config.runtime == "dlib":
-            vectors = self.model_.compute_face_descriptor(frame, shapes, self.config.num_jitters)
-            return np.asarray([np.asarray(v) for v in vectors], dtype=np.float32)
-        chips = self.dlib_.get_face_chips(frame, shapes, size=CHIP, padding=PADDING)
+        return shapes
+
+    def _dlib_vectors(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
+        if not faces:
+            return np.zeros((0, 128), dtype=np.float32)
+        frame = np.ascontiguousarray(frame)
+        vectors = self.model_.compute_face_descriptor(frame, self._shapes(frame, faces), self.config.num_jitters)
+        return np.asarray([np.asarray(v) for v in vectors], dtype=np.float32)
+
+    def _chips(self, frame: np.ndarray, faces: list[Face]) -> list[np.ndarray]:
+        """The aligned 150 px chips dlib's compute_face_descriptor would cut."""
+        if not faces:
+            return []
+        frame = np.ascontiguousarray(frame)
+        return list(self.dlib_.get_face_chips(frame, self._shapes(frame, faces), size=CHIP, padding=PADDING))
+
+    def _network(self, chips: list[np.ndarray]) -> np.ndarray:
+        """The network's descriptor of each chip, all in one run (jittered copies averaged, as
+        compute_face_descriptor does; 0 and 1 jitters both embed the chip itself)."""
         jitters = self.config.num_jitters
-        if jitters <= 1:  # as compute_face_descriptor: 0 and 1 both embed the chip itself
+        if jitters <= 1:
             return self.session_.run(None, {"chips": np.stack(chips)})[0]
         jittered = np.stack([image for chip in chips for image in self.dlib_.jitter_image(chip, jitters)])
         vectors = self.session_.run(None, {"chips": jittered})[0]

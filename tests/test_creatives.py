@@ -15,7 +15,7 @@ from conftest import SHARED, run_cli
 from support.creatives import demo_with_variants, read_frames, vertical
 
 from influencer_kit.creatives.assign import reviewed_links
-from influencer_kit.creatives.fingerprint import FingerprintSettings, fingerprint
+from influencer_kit.creatives.fingerprint import FingerprintSettings, fingerprint_file
 from influencer_kit.creatives.grouping import CreativesConfig, Links, coverage, group_videos
 from influencer_kit.errors import RegistryError
 from influencer_kit.registry import corrections
@@ -50,7 +50,7 @@ def variants(frames: list[np.ndarray], other: list[np.ndarray]) -> dict[str, lis
 
 def fingerprints_of(folder: Path, clips: dict[str, list[np.ndarray]], fps: float) -> dict[str, object]:
     settings = FingerprintSettings()
-    return {name: fingerprint(str(write_video(folder / f"{name}.mp4", frames, fps)), settings)
+    return {name: fingerprint_file(str(write_video(folder / f"{name}.mp4", frames, fps)), settings)
             for name, frames in clips.items()}
 
 

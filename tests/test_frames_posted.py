@@ -1,7 +1,7 @@
 """Video as people post it, written by a real ffmpeg (imageio-ffmpeg's): a phone video stored
 sideways with rotation metadata, a vertical video, a variable frame rate, a long video cut into
-shots, key frames standing in for planned frames, a codec FFmpeg here cannot decode, and yt-dlp
-choosing between codecs."""
+shots, key frames standing in for planned frames, a codec FFmpeg here cannot decode, yt-dlp
+choosing between codecs, and one decoding serving a video's fingerprint and its faces."""
 from __future__ import annotations
 
 import subprocess
@@ -13,6 +13,7 @@ import pytest
 
 from influencer_kit.acquire.download import FetchConfig
 from influencer_kit.acquire.fetch import fetch
+from influencer_kit.creatives.fingerprint import FingerprintSettings, fingerprint, fingerprint_file
 from influencer_kit.errors import DecodeError
 from influencer_kit.faces.analyse import AnalysisRules, analyse_video, downscale
 from influencer_kit.faces.frames import VideoReader, spread
@@ -294,3 +295,51 @@ def test_a_phone_video_read_from_its_key_frames_comes_out_upright(tmp_path):
     for index, frame in read:
         assert frame.shape == upright[index].shape
         assert np.abs(frame.astype(int) - upright[index]).mean() < 8
+
+
+# ---------------------------------------------------------------- one decoding for the fingerprint and the faces
+
+
+class CountingReader(VideoReader):
+    """A reader that counts the frames it decodes going forward."""
+
+    decoded = 0
+
+    def _decoded_from(self, key: int):
+        for pair in super()._decoded_from(key):
+            self.decoded += 1
+            yield pair
+
+
+def test_the_fingerprints_pass_keeps_the_faces_frames_so_the_video_is_decoded_once(tmp_path):
+    path = keyed(tmp_path / "one_key.mp4", 0)
+    settings = FingerprintSettings()
+    with CountingReader(str(path)) as reader:
+        plan, tolerance = sample_plan(reader, 8)
+        found = fingerprint(reader, settings, keep=plan)
+        passed = reader.decoded
+        read = sorted(reader.read(plan[::2], tolerance, plan[1::2]) + reader.read(plan[1::2], tolerance),
+                      key=lambda pair: pair[0])
+        assert reader.decoded == passed <= 200  # the faces' frames cost no decoding of their own
+    # every planned frame itself (no key frame stands in), as RGB
+    assert [index for index, _ in read] == [12, 37, 62, 87, 112, 137, 162, 187]
+    assert [stamp_of(frame) for _, frame in read] == [12, 37, 62, 87, 112, 137, 162, 187]
+    assert all(frame.shape == (96, 128, 3) for _, frame in read)
+    alone = fingerprint_file(str(path), settings)
+    np.testing.assert_array_equal(found.hashes, alone.hashes)
+    np.testing.assert_array_equal(found.times, alone.times)
+    assert len(found.times) == 80  # every 0.1 s of 8 s
+
+
+def test_grey_frames_are_the_frames_brightness_upright(tmp_path):
+    upright = face_clip([astronaut()], 20, size=(320, 180), seed=1)  # vertical: 180 wide, 320 tall
+    stored = encode(tmp_path / "stored.mp4", [cv2.rotate(f, cv2.ROTATE_90_COUNTERCLOCKWISE) for f in upright], 10)
+    phone = tmp_path / "phone.mp4"
+    ffmpeg("-display_rotation", "-90", "-i", str(stored), "-c", "copy", str(phone))
+    with VideoReader(str(phone)) as reader:
+        grey = reader.read([3, 11], grey=True)
+    assert [index for index, _ in grey] == [3, 11]
+    for index, luma in grey:
+        assert luma.shape == upright[index].shape[:2] and luma.dtype == np.uint8
+        expected = cv2.cvtColor(upright[index], cv2.COLOR_RGB2GRAY).astype(float)
+        assert np.corrcoef(luma.astype(float).ravel(), expected.ravel())[0, 1] > 0.98

@@ -1,9 +1,11 @@
-"""Identity beyond one model: mirror averaging, fused embedders and their members' cache,
-quality-weighted templates, and missing weights stopping a run before its first download."""
+"""Identity beyond one model: mirror averaging, fused embedders and their members' cache, a
+video's faces embedded in one batch, quality-weighted templates, and missing weights stopping a run
+before its first download."""
 from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -11,13 +13,14 @@ import influencer_kit.inputs
 
 from conftest import RouteHandler, CountingServer, run_cli
 from influencer_kit.faces.analyse import AnalysisRules, analyse_video, split_at_changes
-from influencer_kit.faces.embedding import MemberMemo, build_embedder, embed_prepared, mirror_face
+from influencer_kit.faces.embedding import (MemberMemo, build_embedder, embed_many_prepared, embed_prepared,
+                                            mirror_face)
 from influencer_kit.faces.quality import FLOOR, frontal, sharpness
 from influencer_kit.model import Face, FaceRecord
 from influencer_kit.people.grouping import template
 from influencer_kit.plugin import manager
 from influencer_kit.plugin.testing import build_default
-from influencer_kit_samples.photos import grace_hopper
+from influencer_kit_samples.photos import astronaut, grace_hopper
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +147,28 @@ def test_a_track_whose_faces_disagree_is_cut_where_the_person_changes():
     embedded = {i: np.asarray(v) for i, v in vectors.items()}
     assert split_at_changes(tracks, {0}, embedded, 0.5) == [0, 1, 0, 2, 1, 2]
     assert split_at_changes(tracks, set(), embedded, 0.5) == tracks
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", [{"name": "dlib"}, {"name": "faceres"}, {"name": "dlib", "mirror": True},
+                                    {"name": "fused"}])
+def test_a_videos_faces_embed_in_one_batch_as_each_face_alone(config):
+    """Every frame's faces in one batch (`embed_many`, as analysis does) against each face embedded
+    on its own: frames of two sizes, a frame with two people and a frame with nobody."""
+    detector = build_default(manager.get_component("detector", "mtcnn")).fit()
+    embedder = build_embedder(config).fit()
+    grace, eileen = grace_hopper(), astronaut()
+    eileen_small = cv2.resize(eileen, (eileen.shape[1] // 2, eileen.shape[0] // 2))
+    both = np.hstack([grace, cv2.resize(eileen, (round(eileen.shape[1] * grace.shape[0] / eileen.shape[0]),
+                                                 grace.shape[0]))])
+    frames = [grace, both, np.zeros_like(grace), eileen_small]
+    items = [(frame, sorted(detector.detect([frame])[0], key=lambda f: f.box[0])) for frame in frames]
+    assert [len(faces) for _, faces in items] == [1, 2, 0, 1]
+    together = embed_many_prepared(embedder, items)
+    for (frame, faces), vectors in zip(items, together):
+        assert vectors.shape[0] == len(faces)
+        for face, vector in zip(faces, vectors):
+            np.testing.assert_allclose(vector, embed_prepared(embedder, frame, [face])[0], atol=1e-5, rtol=0)
+    grace_vector, (grace_too, eileen_vector) = together[0][0], together[1]  # Grace on the left of `both`
+    threshold = embedder.distance.threshold
+    assert np.linalg.norm(grace_vector - grace_too) < threshold < np.linalg.norm(grace_too - eileen_vector)

@@ -22,7 +22,7 @@ from influencer_kit.errors import require
 from influencer_kit.faces.frames import VideoReader
 from influencer_kit.model import Fingerprint
 
-FORMAT = 1  # bump when the same settings give other hashes: old cache entries are then never read
+FORMAT = 2  # bump when the same settings give other hashes: old cache entries are then never read
 TOP, BOTTOM = 0.08, 0.72  # the band of the frame's height that is hashed (captions sit below it)
 NARROWEST = 9 / 16  # the centre strip is at most this wide for its height: what a 9:16 crop keeps
 
@@ -45,21 +45,21 @@ class FingerprintSettings:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def canonical(rgb: np.ndarray) -> np.ndarray:
-    """The part of a frame that survives a 9:16 crop and captions, in grey."""
-    height, width = rgb.shape[:2]
+def canonical(grey: np.ndarray) -> np.ndarray:
+    """The part of a frame (its luma) that survives a 9:16 crop and captions."""
+    height, width = grey.shape[:2]
     strip = min(width, max(1, round(height * NARROWEST)))
     left = (width - strip) // 2
-    region = rgb[int(height * TOP): max(int(height * TOP) + 1, int(height * BOTTOM)), left: left + strip]
-    return cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_RGB2GRAY)
+    return np.ascontiguousarray(grey[int(height * TOP): max(int(height * TOP) + 1, int(height * BOTTOM)),
+                                     left: left + strip])
 
 
 _HASHER = cv2.img_hash.PHash_create()
 
 
-def frame_hashes(rgb: np.ndarray) -> np.ndarray:
-    """The frame's 64-bit hash and its mirror image's, shape (2,), uint64."""
-    grey = canonical(rgb)
+def frame_hashes(luma: np.ndarray) -> np.ndarray:
+    """The frame's 64-bit hash and its mirror image's, shape (2,), uint64, from its luma."""
+    grey = canonical(luma)
     return np.concatenate([_HASHER.compute(grey)[0], _HASHER.compute(cv2.flip(grey, 1))[0]]).view(np.uint64)
 
 
@@ -69,14 +69,21 @@ def sample_times(duration_s: float, settings: FingerprintSettings) -> np.ndarray
     return np.arange(0.0, max(duration_s, step) - 1e-9, step)[: settings.max_frames]
 
 
-def fingerprint(path: str, settings: FingerprintSettings) -> Fingerprint:
-    """The fingerprint of the video at `path`. Raises `DecodeError` when it cannot be opened."""
-    with VideoReader(path) as reader:
-        fps = reader.fps if reader.fps > 0 else 25.0
-        times = sample_times(reader.duration or reader.frame_count / fps, settings)
-        wanted = sorted({min(reader.frame_count - 1, int(round(t * fps))) for t in times})
-        frames = reader.read(wanted)
+def fingerprint(reader: VideoReader, settings: FingerprintSettings, keep: list[int] = ()) -> Fingerprint:
+    """The fingerprint of the video open in `reader`. The frames it samples are read as decoded
+    (luma only), and the frames `keep` that decoding passes are kept for the reader's next read
+    (the faces' frames: one decoding of the video serves both)."""
+    fps = reader.fps if reader.fps > 0 else 25.0
+    times = sample_times(reader.duration or reader.frame_count / fps, settings)
+    wanted = sorted({min(reader.frame_count - 1, int(round(t * fps))) for t in times})
+    frames = reader.read(wanted, later=keep, grey=True)
     if not frames:
         return Fingerprint(np.zeros(0, np.float32), np.zeros((0, 2), np.uint64))
     return Fingerprint(np.array([index / fps for index, _ in frames], np.float32),
-                       np.stack([frame_hashes(rgb) for _, rgb in frames]))
+                       np.stack([frame_hashes(luma) for _, luma in frames]))
+
+
+def fingerprint_file(path: str, settings: FingerprintSettings) -> Fingerprint:
+    """The fingerprint of the video at `path`. Raises `DecodeError` when it cannot be opened."""
+    with VideoReader(path) as reader:
+        return fingerprint(reader, settings)

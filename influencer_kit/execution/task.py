@@ -7,10 +7,11 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from influencer_kit.creatives.fingerprint import FingerprintSettings, fingerprint
+from influencer_kit.creatives.fingerprint import FingerprintSettings, fingerprint, fingerprint_file
 from influencer_kit.errors import ConfigError, DecodeError, require
-from influencer_kit.faces.analyse import AnalysisRules, analyse_video
+from influencer_kit.faces.analyse import AnalysisRules, analyse_read, face_plan
 from influencer_kit.faces.embedding import MemberMemo, build_embedder, video_id
+from influencer_kit.faces.frames import VideoReader
 from influencer_kit.model import Fingerprint, VideoPictures
 from influencer_kit.plugin import manager
 from influencer_kit.quiet import native_chatter_filtered
@@ -113,7 +114,8 @@ def worker_environment(threads: int) -> None:
 
 
 def analyse_one(path: str, settings: FaceSettings) -> VideoPictures | str:
-    """The faces of one video, or why it could not be analysed (a decode error, for one).
+    """The faces of one video and its fingerprint, from one decoding of it (the fingerprint's pass
+    keeps the faces' frames), or why it could not be analysed (a decode error, for one).
     A model that cannot load, or a detector or embedder that fails (`ConfigError`, `ComponentError`),
     stops the run: it is the component's fault, not the video's."""
     _Models.load(settings)
@@ -121,8 +123,13 @@ def analyse_one(path: str, settings: FaceSettings) -> VideoPictures | str:
         memo = None
         if settings.members_root and "members" in settings.embedder:
             memo = MemberMemo(Path(settings.members_root), video_id(path))
-        pictures = analyse_video(path, _Models.detector, _Models.embedder, settings.rules(), settings.keep_frames, memo)
-        return replace(pictures, fingerprint=fingerprint_one(path, settings.fingerprint))
+        rules = settings.rules()
+        with VideoReader(path) as reader:
+            plan = face_plan(reader, rules)
+            found = fingerprint_one(reader, settings.fingerprint, plan[0])
+            pictures = analyse_read(reader, plan, _Models.detector, _Models.embedder, rules, settings.keep_frames,
+                                    memo)
+        return replace(pictures, fingerprint=found)
     except DecodeError as err:
         return str(err)
     except ConfigError:  # a component that fails (`ComponentError`) stops the run, naming it
@@ -132,13 +139,17 @@ def analyse_one(path: str, settings: FaceSettings) -> VideoPictures | str:
         return f"analysing it failed: {type(err).__name__}: {err}"
 
 
-def fingerprint_one(path: str, settings: FingerprintSettings | None) -> Fingerprint | None:
-    """The content fingerprint of one video (None when fingerprints are off, or when it cannot be
-    made: the video's faces still count, it is then a creative of its own)."""
+def fingerprint_one(video: VideoReader | str, settings: FingerprintSettings | None, keep: list[int] = ()
+                    ) -> Fingerprint | None:
+    """The content fingerprint of a video, open in a reader (keeping the frames `keep` it passes)
+    or at a path (None when fingerprints are off, or when it cannot be made: the video's faces
+    still count, it is then a creative of its own)."""
     if settings is None:
         return None
     try:
-        return fingerprint(path, settings)
+        if isinstance(video, VideoReader):
+            return fingerprint(video, settings, keep)
+        return fingerprint_file(video, settings)
     except Exception:  # the faces were found: a fingerprint that fails costs only the grouping
-        log.warning("fingerprinting %s failed", path, exc_info=True)
+        log.warning("fingerprinting %s failed", getattr(video, "path", video), exc_info=True)
         return None

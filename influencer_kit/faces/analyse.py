@@ -28,10 +28,10 @@ import cv2
 import numpy as np
 
 from influencer_kit.errors import DecodeError, require
-from influencer_kit.faces.embedding import MemberMemo, embed_frame
+from influencer_kit.faces.embedding import MemberMemo, embed_video_faces
 from influencer_kit.faces.frames import VideoReader
 from influencer_kit.faces.quality import face_quality
-from influencer_kit.faces.shots import sample_plan
+from influencer_kit.faces.shots import Plan, sample_plan
 from influencer_kit.model import Face, FaceRecord, VideoFaces, VideoPictures
 from influencer_kit.plugin.components import Detector, DetectorConfig, Embedder
 
@@ -290,7 +290,7 @@ def disagreeing_tracks(track_of_face: list[int], embedded: dict[int, np.ndarray]
     return out
 
 
-def detect_sampled(reader: VideoReader, detector: Detector, rules: AnalysisRules
+def detect_sampled(reader: VideoReader, detector: Detector, rules: AnalysisRules, plan: Plan
                    ) -> tuple[list[int], list[np.ndarray], list[list[Sighting]]]:
     """Frame numbers, frames and the faces in each, in time order, under the early-stop rule. A
     frame read may be a key frame near the planned one (within the plan's tolerance: `sample_plan`),
@@ -300,8 +300,8 @@ def detect_sampled(reader: VideoReader, detector: Detector, rules: AnalysisRules
         return read, detect(detector, [f for _, f in read], rules.detect_width, rules.min_face_size,
                             rules.min_confidence)
 
-    plan, tolerance = sample_plan(reader, rules.frames_per_video)
-    first, rest = split_plan(plan, rules.early_stop)
+    planned, tolerance = plan
+    first, rest = split_plan(planned, rules.early_stop)
     read, found = look(first, rest)
     if rest and not (len(read) == len(first) and settled(sightings([f for _, f in read], found))):
         more, more_found = look(rest)
@@ -313,25 +313,36 @@ def detect_sampled(reader: VideoReader, detector: Detector, rules: AnalysisRules
 
 def embed_faces(embedder: Embedder, frames: list[np.ndarray], numbers: list[int], seen: list[Sighting],
                 which: list[int], memo: MemberMemo | None = None) -> dict[int, np.ndarray]:
-    """Embeddings of the faces `which` (indices into `seen`), one embedder call per frame, as the
-    core compares them (`embedding.embed_frame`); `numbers` are the frames' numbers in the video."""
-    out: dict[int, np.ndarray] = {}
-    for position in sorted({seen[i].position for i in which}):
-        ids = [i for i in which if seen[i].position == position]
-        faces = [seen[i].face for i in ids]
-        places = [(numbers[position], *f.box) for f in faces]
-        out.update(zip(ids, embed_frame(embedder, frames[position], faces, places, memo)))
-    return out
+    """Embeddings of the faces `which` (indices into `seen`), all frames' in one batch where the
+    embedder batches, as the core compares them (`embedding.embed_video_faces`); `numbers` are the
+    frames' numbers in the video."""
+    positions = sorted({seen[i].position for i in which})
+    ids = [[i for i in which if seen[i].position == position] for position in positions]
+    items = [(frames[position], [seen[i].face for i in group]) for position, group in zip(positions, ids)]
+    places = [[(numbers[position], *seen[i].face.box) for i in group] for position, group in zip(positions, ids)]
+    vectors = embed_video_faces(embedder, items, places, memo)
+    return {i: v for group, frame_vectors in zip(ids, vectors) for i, v in zip(group, frame_vectors)}
 
 
 def analyse_video(path: str, detector: Detector, embedder: Embedder, rules: AnalysisRules,
                   keep_frames: bool = True, memo: MemberMemo | None = None) -> VideoPictures:
-    """Sample frames (early stop), detect faces, link them into tracks, drop false faces
-    (`people_only`) and embed the best faces of each track (all of a track whose picks disagree).
-    The result carries a JPEG of each face and, when `keep_frames`, of each sampled frame. A fused
-    embedder's members reuse and extend `memo`. Raises `DecodeError`."""
+    """`analyse_read` on the video at `path`, with its own sampling plan. Raises `DecodeError`."""
     with VideoReader(path) as reader:
-        indices, frames, per_frame = detect_sampled(reader, detector, rules)
+        return analyse_read(reader, face_plan(reader, rules), detector, embedder, rules, keep_frames, memo)
+
+
+def face_plan(reader: VideoReader, rules: AnalysisRules) -> Plan:
+    """The frames to sample for faces (both rounds of the early stop) and their tolerance."""
+    return sample_plan(reader, rules.frames_per_video)
+
+
+def analyse_read(reader: VideoReader, plan: Plan, detector: Detector, embedder: Embedder, rules: AnalysisRules,
+                 keep_frames: bool = True, memo: MemberMemo | None = None) -> VideoPictures:
+    """Sample the `plan`'s frames from `reader` (early stop), detect faces, link them into tracks,
+    drop false faces (`people_only`) and embed the best faces of each track (all of a track whose
+    picks disagree). The result carries a JPEG of each face and, when `keep_frames`, of each sampled
+    frame. A fused embedder's members reuse and extend `memo`. Raises `DecodeError`."""
+    indices, frames, per_frame = detect_sampled(reader, detector, rules, plan)
     if not frames:
         raise DecodeError("none of the sampled frames could be decoded")
     per_frame, tracks, false_faces = people_only(per_frame)

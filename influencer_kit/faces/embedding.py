@@ -41,6 +41,18 @@ def mirror_face(face: Face, width: int) -> Face:
     return Face((width - x - w, y, w, h), face.confidence, landmarks)
 
 
+FrameFaces = tuple[np.ndarray, list[Face]]  # an RGB frame and faces in it to embed
+
+
+def embed_many(embedder: Embedder, items: list[FrameFaces]) -> list[np.ndarray]:
+    """Each frame's faces' embeddings, as `embed` gives them frame by frame: in one batch across the
+    frames where the embedder offers `embed_frames` (the shipped ONNX models do), else frame by frame."""
+    batched = getattr(embedder, "embed_frames", None)
+    if batched is not None:
+        return batched(items)
+    return [embedder.embed(frame, faces) for frame, faces in items]
+
+
 class Mirrored:
     """An embedder whose every face is embedded as it is and mirrored, the two averaged."""
 
@@ -58,13 +70,14 @@ class Mirrored:
         return self
 
     def embed(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
-        if not faces:
-            return self.embedder.embed(frame, faces)
-        flipped = np.ascontiguousarray(frame[:, ::-1])
-        width = frame.shape[1]
-        as_is = self.distance.prepare(self.embedder.embed(frame, faces))
-        mirrored = self.distance.prepare(self.embedder.embed(flipped, [mirror_face(f, width) for f in faces]))
-        return (as_is + mirrored) / 2.0
+        return self.embed_frames([(frame, faces)])[0]
+
+    def embed_frames(self, items: list[FrameFaces]) -> list[np.ndarray]:
+        """The frames' faces as they are and mirrored, all in one batch where the embedder batches."""
+        flipped = [(np.ascontiguousarray(frame[:, ::-1]), [mirror_face(f, frame.shape[1]) for f in faces])
+                   for frame, faces in items]
+        vectors = [self.distance.prepare(v) for v in embed_many(self.embedder, items + flipped)]
+        return [(as_is + mirrored) / 2.0 for as_is, mirrored in zip(vectors[: len(items)], vectors[len(items):])]
 
 
 def build_embedder(config: Mapping[str, Any]) -> Any:
@@ -79,6 +92,11 @@ def build_embedder(config: Mapping[str, Any]) -> Any:
 def embed_prepared(embedder: Embedder, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
     """Embeddings of the faces of one RGB frame as the core compares them (`Distance.prepare`)."""
     return embedder.distance.prepare(embedder.embed(frame, faces))
+
+
+def embed_many_prepared(embedder: Embedder, items: list[FrameFaces]) -> list[np.ndarray]:
+    """`embed_many`, as the core compares the embeddings (`Distance.prepare`)."""
+    return [embedder.distance.prepare(v) for v in embed_many(embedder, items)]
 
 
 def member_key(config: Mapping[str, Any]) -> str:
@@ -120,16 +138,21 @@ class MemberMemo:
                     self.known[key][tuple(int(v) for v in place)] = vector
         return self.known[key]
 
-    def vectors(self, key: str, member: Embedder, frame: np.ndarray, faces: list[Face], places: list[Place]
-                ) -> np.ndarray:
-        """The member's prepared embeddings of these faces: those it has, the rest computed."""
+    def vectors(self, key: str, member: Embedder, items: list[FrameFaces], places: list[list[Place]]
+                ) -> list[np.ndarray]:
+        """The member's prepared embeddings of each frame's faces (`places`: theirs, frame by frame):
+        those it has, the rest computed in one batch."""
         known = self._load(key)
-        missing = [i for i, place in enumerate(places) if place not in known]
-        if missing:
-            for i, vector in zip(missing, embed_prepared(member, frame, [faces[i] for i in missing])):
-                known[places[i]] = vector
+        missing = [[i for i, place in enumerate(frame_places) if place not in known] for frame_places in places]
+        if any(missing):
+            wanted = [(frame, [faces[i] for i in gap]) for (frame, faces), gap in zip(items, missing) if gap]
+            computed = iter(embed_many_prepared(member, wanted))
+            for frame_places, gap in zip(places, missing):
+                if gap:
+                    for i, vector in zip(gap, next(computed)):
+                        known[frame_places[i]] = vector
             self.added.add(key)
-        return np.stack([known[place] for place in places])
+        return [np.stack([known[place] for place in frame_places]) for frame_places in places]
 
     def save(self) -> None:
         """Write the members whose embeddings grew, each file whole or not at all."""
@@ -143,11 +166,13 @@ class MemberMemo:
         self.added.clear()
 
 
-def embed_frame(embedder: Any, frame: np.ndarray, faces: list[Face], places: list[Place],
-                memo: MemberMemo | None) -> np.ndarray:
-    """Embeddings of the faces of one frame as the core compares them; a fusion's members' from
-    `memo` where it has them."""
+def embed_video_faces(embedder: Any, items: list[FrameFaces], places: list[list[Place]],
+                      memo: MemberMemo | None) -> list[np.ndarray]:
+    """Embeddings of the faces of a video's frames as the core compares them, in one batch where
+    the embedder batches; a fusion's members' from `memo` where it has them (`places`: where each
+    face is, frame by frame)."""
     members = getattr(embedder, "members", None)
     if memo is None or members is None:
-        return embed_prepared(embedder, frame, faces)
-    return embedder.combine([memo.vectors(key, member, frame, faces, places) for key, member in members])
+        return embed_many_prepared(embedder, items)
+    parts = [memo.vectors(key, member, items, places) for key, member in members]
+    return [embedder.combine(list(per_member)) for per_member in zip(*parts)]

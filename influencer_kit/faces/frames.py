@@ -33,6 +33,8 @@ def tolerance_of(plan: list[int], frame_count: int) -> int:
     return max(0, (min(gaps) - 1) // 2)
 
 
+LUMA_FIRST = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"})
+# pixel formats whose first plane is the 8-bit luma
 TURNS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 CODEC_NAMES = {"avc1": "H.264", "h264": "H.264", "hevc": "H.265/HEVC", "hvc1": "H.265/HEVC", "hev1": "H.265/HEVC",
                "av01": "AV1", "av1": "AV1", "vp90": "VP9", "vp09": "VP9", "vp9": "VP9", "vp80": "VP8", "vp8": "VP8",
@@ -114,21 +116,23 @@ class VideoReader:
         """The numbers of the video's key frames."""
         return [self._number(k) for k in self.key_ordinals]
 
-    def read(self, wanted: list[int], tolerance: int = 0, later: list[int] = ()) -> list[tuple[int, np.ndarray]]:
+    def read(self, wanted: list[int], tolerance: int = 0, later: list[int] = (),
+             grey: bool = False) -> list[tuple[int, np.ndarray]]:
         """(frame number, RGB frame) for the wanted frames, in time order, skipping any frame that
-        fails to decode. With a `tolerance`, a wanted frame is served by the nearest key frame at
+        fails to decode; with `grey`, the frames' luma (brightness) instead, taken as decoded with
+        no conversion. With a `tolerance`, a wanted frame is served by the nearest key frame at
         most that many frames away (the earlier on a tie) that has served no other, numbered as
         that key frame; else by the wanted frame itself (the fallback: decoding from the key frame
-        before it). Frames of `later` (a later round's) that decoding passes on the way are kept,
-        undecoded into images, and serve that round without decoding again. The frames ahead of
-        the decoder's position are read first, then those behind it."""
+        before it). Frames of `later` (a later read's) that decoding passes on the way, wanted now
+        or not, are kept, undecoded into images, and serve that read without decoding again. The
+        frames ahead of the decoder's position are read first, then those behind it."""
         self._later = {self._ordinal(number) for number in later}
         ahead = sorted(number for number in wanted if self._ordinal(number) > self._last)
         out = []
         for number in ahead + sorted(number for number in wanted if number not in ahead):
             key = None if self._ordinal(number) in self._kept else self._key_near(number, tolerance)
             ordinal = self._ordinal(number) if key is None else key
-            frame = self._frame(ordinal)
+            frame = self._frame(ordinal, grey)
             if frame is not None:
                 self._served.add(ordinal)
                 out.append((number if key is None else self._number(key), frame))
@@ -149,30 +153,30 @@ class VideoReader:
                 if abs(self._number(k) - number) <= tolerance and k not in self._served]
         return min(near, key=lambda k: (abs(self._number(k) - number), k), default=None)
 
-    def _frame(self, ordinal: int) -> np.ndarray | None:
-        """The frame of `ordinal`, upright RGB; None when it cannot be decoded."""
+    def _frame(self, ordinal: int, grey: bool = False) -> np.ndarray | None:
+        """The frame of `ordinal`, upright RGB (or luma); None when it cannot be decoded."""
         if ordinal in self._kept:
-            return self._upright(self._kept.pop(ordinal))
+            return self._upright(self._kept.pop(ordinal), grey)
         at = bisect.bisect_right(self.key_ordinals, ordinal) - 1
         key = self.key_ordinals[at] if at >= 0 else 0
         try:
             if self._decoding is None or ordinal <= self._last or key > self._last:
                 if key == ordinal:
-                    alone = self._key_alone(key)
+                    alone = self._key_alone(key, grey)
                     if alone is not None:
                         return alone
                 self._decoding, self._last = self._decoded_from(key), -1
             for self._last, frame in self._decoding:
-                if self._last >= ordinal:
-                    return self._upright(frame)
                 if self._last in self._later:
                     self._kept[self._last] = frame
+                if self._last >= ordinal:
+                    return self._upright(frame, grey)
         except av.FFmpegError:
             pass
         self._decoding = None
         return None
 
-    def _key_alone(self, key: int) -> np.ndarray | None:
+    def _key_alone(self, key: int, grey: bool) -> np.ndarray | None:
         """A key frame, decoded on its own: its packet, then the decoder drained. None when the seek
         lands elsewhere. The decoder cannot go on from there: the next frame seeks again."""
         self._decoding, self._last = None, key
@@ -183,7 +187,9 @@ class VideoReader:
         frames = [*self.stream.codec_context.decode(packet), *self.stream.codec_context.decode(None)]
         for frame in frames:
             if self._frame_ordinal(frame) == key:
-                return self._upright(frame)
+                if key in self._later:
+                    self._kept[key] = frame
+                return self._upright(frame, grey)
         return None
 
     def _decoded_from(self, key: int) -> Iterator[tuple[int, av.VideoFrame]]:
@@ -199,10 +205,20 @@ class VideoReader:
         return max(bisect.bisect_right(self.stamps, frame.pts) - 1, 0)
 
     @staticmethod
-    def _upright(frame: av.VideoFrame) -> np.ndarray:
-        rgb = frame.to_ndarray(format="rgb24")
+    def _upright(frame: av.VideoFrame, grey: bool = False) -> np.ndarray:
+        image = luma(frame) if grey else frame.to_ndarray(format="rgb24")
         turn = TURNS.get(round(-frame.rotation) % 360)
-        return rgb if turn is None else cv2.rotate(rgb, turn)
+        return image if turn is None else cv2.rotate(image, turn)
+
+
+def luma(frame: av.VideoFrame) -> np.ndarray:
+    """A decoded frame's brightness, one byte a pixel: its luma plane as decoded (a copy, no
+    conversion) when it has one of 8 bits, else converted to grey."""
+    if frame.format.name not in LUMA_FIRST:
+        return frame.to_ndarray(format="gray")
+    plane = frame.planes[0]
+    rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+    return rows[: frame.height, : frame.width].copy()
 
 
 def declared_codec(path: Path) -> str:

@@ -19,7 +19,7 @@ import numpy as np
 
 from influencer_kit import hookimpl
 from influencer_kit.errors import require
-from influencer_kit.faces.embedding import build_embedder, embed_prepared, member_key
+from influencer_kit.faces.embedding import FrameFaces, build_embedder, embed_many_prepared, member_key
 from influencer_kit.model import Face
 from influencer_kit.plugin.components import Component, Distance, EmbedderConfig
 from influencer_kit.plugin.manager import get_component
@@ -65,7 +65,12 @@ class FusedEmbedder:
         return np.hstack([np.asarray(p, dtype=np.float32) * s for p, s in zip(parts, self.scales)]).astype(np.float32)
 
     def embed(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
-        return self.combine([embed_prepared(member, frame, faces) for _, member in self.members])
+        return self.embed_frames([(frame, faces)])[0]
+
+    def embed_frames(self, items: list[FrameFaces]) -> list[np.ndarray]:
+        """Each member embeds all the frames' faces in one batch; then each frame's are combined."""
+        parts = [embed_many_prepared(member, items) for _, member in self.members]
+        return [self.combine(list(per_member)) for per_member in zip(*parts)]
 
 
 def typical_different(member: object) -> float:

@@ -14,6 +14,8 @@ import numpy as np
 
 from influencer_kit.faces.frames import VideoReader, spread, tolerance_of
 
+Plan = tuple[list[int], int]  # frame numbers to sample, in time order, and how far a frame read may lie from each
+
 SCAN_FROM_SECONDS = 30.0  # shorter videos are sampled evenly, with no scan
 MAX_LOOKS = 48  # looks at most (evenly chosen among the key frames): a 5-minute video every 6 s or more often
 LOOK_WIDTH = 16  # px: a look is the frame in grey, shrunk to this width
@@ -21,7 +23,7 @@ CUT = 18.0  # grey levels: consecutive looks whose mean absolute difference is m
 # (3 min of 24 real clips: 3-15 within a shot, 20-90 across a cut)
 
 
-def sample_plan(reader: VideoReader, n: int) -> tuple[list[int], int]:
+def sample_plan(reader: VideoReader, n: int) -> Plan:
     """The frame numbers to sample from `reader`'s video, at most `n`, in time order, and how far
     the frame read for each may lie from it: for evenly spread frames, `tolerance_of` the plan (a
     key frame in that reach serves); for frames over shots, 0 (they are key frames already, or

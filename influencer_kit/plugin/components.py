@@ -134,7 +134,9 @@ class Embedder(Protocol):
     def fit(self) -> "Embedder": ...
 
     def embed(self, frame: np.ndarray, faces: list[Face]) -> np.ndarray:
-        """One embedding row per face of the RGB frame, shape (len(faces), dim)."""
+        """One embedding row per face of the RGB frame, shape (len(faces), dim). An embedder may
+        also offer `embed_frames(items)`, the same for several (frame, faces) pairs in one batch
+        (`faces.embedding.embed_many`)."""
 
 
 @runtime_checkable
