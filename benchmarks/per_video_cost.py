@@ -1,10 +1,12 @@
 """The per-video cost, stage by stage, against its floor, per codec, and beside an older commit.
-For each video, with the models loaded once, `faces.analyse.analyse_video` runs with a timer
-around each of its steps (the sampling plan, reading the frames, detection, the face tracks,
-embedding, the JPEGs), then the face cache's write (`FaceCache.put`). The floor is what the work
-cannot go below: decoding as many frames as were sampled (read one after another from the start,
-no seeking), one detector batch on those frames, and one embedding per person found (one face per
-appearance).
+For each video, with the models loaded once, what a worker does for a video
+(`execution.task.analyse_one` with the commit's default settings: its faces and, where the commit
+makes one, its content fingerprint) runs with a timer around each of its steps (the sampling plan,
+reading the frames, detection, the face tracks, embedding, the JPEGs, hashing the fingerprint's
+frames), then the face cache's write (`FaceCache.put`). The floor is what the work cannot go below:
+decoding frames in a row from the start, no seeking, as many as were sampled (all of them where a
+fingerprint samples one every 0.1 s), one detector batch on the sampled frames, one embedding per
+person found (one face per appearance), and the hashing itself.
 
 The videos are the 12 clips of ../shared/real that benchmarks/streaming.py uses, 15 s at 720p,
 encoded once per codec by imageio-ffmpeg's ffmpeg (`CODECS`) into benchmarks/data/per_video_cost/.
@@ -44,8 +46,8 @@ CODECS = {  # name: (in words, ffmpeg's video options; None: the streaming bench
     "av1": ("AV1 (SVT-AV1 preset 12, its default key frames)", ["-c:v", "libsvtav1", "-preset", "12"]),
 }
 CHUNK = 4  # videos each side measures before the other side's turn
-STAGES = ["plan", "read", "detect", "colours", "tracks", "embed", "jpeg"]
-FLOORS = ["decode", "detect", "embed"]
+STAGES = ["plan", "read", "detect", "colours", "tracks", "embed", "jpeg", "hash"]
+FLOORS = ["decode", "detect", "embed", "hash"]
 
 
 def codec_videos(codec: str, clips: int) -> list[Path]:
@@ -99,59 +101,78 @@ def timed(function: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def default_embedder() -> object:
-    """The embedder this process's commit runs by default (conf/config.yaml), built as its runs build
-    it (mirror averaging included where the commit has it), not loaded yet."""
+def worker_settings(members_root: str) -> object:
+    """The per-video settings this process's commit gives its workers by default (conf/config.yaml),
+    as its pipeline builds them: the fingerprint's included where the commit makes one."""
+    from dataclasses import fields
+
     from hydra import compose, initialize_config_module
     from omegaconf import OmegaConf
 
     from influencer_kit import config
+    from influencer_kit.execution.task import FaceSettings
     from influencer_kit.plugin import manager
+    from influencer_kit.plugin.components import or_default
 
     config.register_configs()
     with initialize_config_module(config_module="influencer_kit.conf", version_base="1.3"):
-        embedder = OmegaConf.to_container(compose(config_name="config").embedder)
-    try:
-        from influencer_kit.faces.embedding import build_embedder
-    except ImportError:  # a commit before mirror averaging and fused embedders
-        return manager.build("embedder", embedder)
-    return build_embedder(embedder)
+        cfg = compose(config_name="config")
+    creatives = OmegaConf.to_object(cfg.creatives) if "creatives" in cfg else None
+    candidate = {
+        "detector": OmegaConf.to_container(cfg.detector), "embedder": OmegaConf.to_container(cfg.embedder),
+        "frames_per_video": int(cfg.frames_per_video), "faces_per_track": int(cfg.per_video.faces_per_track),
+        "early_stop": bool(cfg.per_video.early_stop),
+        "same_person_distance": or_default(cfg.per_video.same_person_distance,
+                                           manager.embedder_distance(cfg.embedder).threshold),
+        "keep_frames": True, "members_root": members_root,
+        "fingerprint": creatives.fingerprint if creatives is not None and creatives.enabled else None}
+    return FaceSettings(**{f.name: candidate[f.name] for f in fields(FaceSettings) if f.name in candidate})
 
 
 def measure_videos(videos: list[Path], repeats: int) -> list[dict]:
-    """Each video's stage times (the fastest of `repeats` runs), counts and floor, in seconds,
-    with this process's influencer_kit (whichever commit it is)."""
+    """Each video's stage times (the fastest of `repeats` runs), counts and floor, in seconds, of
+    what a worker of this process's influencer_kit (whichever commit it is) does for a video:
+    `execution.task.analyse_one` with the commit's default settings."""
+    from influencer_kit.execution import task
     from influencer_kit.faces import analyse
     from influencer_kit.faces.cache import FaceCache
     from influencer_kit.faces.frames import VideoReader
     from influencer_kit.people.grouping import group_within_video
-    from influencer_kit.plugin import manager
-    from influencer_kit.plugin.components import DetectorConfig
 
-    detector = manager.build("detector", {"name": "mtcnn"}).fit()
-    embedder = default_embedder().fit()
-    defaults = DetectorConfig()
-    rules = analyse.AnalysisRules(detect_width=defaults.detect_width, min_face_size=defaults.min_face_size,
-                                  min_confidence=defaults.min_confidence,
-                                  faces_per_track=analyse.PerVideoConfig().faces_per_track,
-                                  same_person_distance=embedder.distance.threshold)
-    targets = [(analyse, "sample_plan"), (VideoReader, "read"), (analyse, "detect"), (analyse, "sightings"),
-               (analyse, "people_only"), (analyse, "embed_faces"), (analyse, "encode_jpeg")]
-
-    def floor(path: Path, n_frames: int, people: int) -> dict[str, float]:
-        def decode() -> list:
-            with VideoReader(str(path)) as reader:
-                return [f for _, f in reader.read(list(range(n_frames)))]
-
-        decode_s, frames = timed(decode)
-        small = [analyse.downscale(f, rules.detect_width)[0] for f in frames]
-        detect_s, found = timed(lambda: detector.detect(small))
-        faces = [f for per in found for f in per][:1] * people
-        embed_s = timed(lambda: embedder.embed(small[0], faces))[0] if faces else 0.0
-        return {"decode": decode_s, "detect": detect_s, "embed": embed_s}
-
-    rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        settings = worker_settings(tmp)
+        task._Models.load(settings)
+        detector, embedder, rules = task._Models.detector, task._Models.embedder, settings.rules()
+        fingerprints = getattr(settings, "fingerprint", None)
+        targets = [(analyse, "sample_plan"), (VideoReader, "read"), (analyse, "detect"), (analyse, "sightings"),
+                   (analyse, "people_only"), (analyse, "embed_faces"), (analyse, "encode_jpeg")]
+        if fingerprints is not None:
+            from influencer_kit.creatives import fingerprint
+
+            targets.append((fingerprint, "frame_hashes"))
+
+        def floor(path: Path, indices: list[int], people: int) -> dict[str, float]:
+            def decode() -> list:
+                """Frames in a row from the start, as few as the work needs: as many as were sampled,
+                or, with a fingerprint, all of them (one every 0.1 s is hashed), each sampled one as RGB."""
+                import av
+
+                with av.open(str(path)) as container:
+                    stream = container.streams.video[0]
+                    stream.codec_context.thread_count = int(os.environ["IK_THREADS"])
+                    stream.codec_context.thread_type = "AUTO"
+                    through = (stream.frames or 1 << 30) if fingerprints is not None else len(indices)
+                    return [f.to_ndarray(format="rgb24") if n < len(indices) else None
+                            for n, f in zip(range(through), container.decode(stream))][: len(indices)]
+
+            decode_s, frames = timed(decode)
+            small = [analyse.downscale(f, rules.detect_width)[0] for f in frames]
+            detect_s, found = timed(lambda: detector.detect(small))
+            faces = [f for per in found for f in per][:1] * people
+            embed_s = timed(lambda: embedder.embed(small[0], faces))[0] if faces else 0.0
+            return {"decode": decode_s, "detect": detect_s, "embed": embed_s}  # hashing: its own stage
+
+        rows = []
         cache = FaceCache(Path(tmp), {"probe": True})
         for path in videos:
             best: dict | None = None
@@ -161,7 +182,7 @@ def measure_videos(videos: list[Path], repeats: int) -> list[dict]:
                 for (owner, name), label in zip(targets, STAGES):
                     timers.wrap(owner, name, label)
                 try:
-                    total, pictures = timed(lambda: analyse.analyse_video(str(path), detector, embedder, rules))
+                    total, pictures = timed(lambda: task.analyse_one(str(path), settings))
                 finally:
                     for owner, name, original in saved:
                         setattr(owner, name, original)
@@ -174,7 +195,7 @@ def measure_videos(videos: list[Path], repeats: int) -> list[dict]:
             people = len(group_within_video("v", found.embeddings, found.faces, 0.55)) if found.faces else 0
             best.update(video=path.name, frames=len(found.frame_indices), faces=len(found.faces), people=people,
                         indices=[int(i) for i in found.frame_indices],
-                        floor=floor(path, len(found.frame_indices), people))
+                        floor={**floor(path, list(found.frame_indices), people), "hash": best.get("hash", 0.0)})
             rows.append(best)
     return rows
 
@@ -206,8 +227,8 @@ def table(rows: list[dict]) -> tuple[list[str], dict[str, float]]:
     """The stage table in milliseconds, and the means (seconds) of total, read and floor."""
     columns = ["total", *STAGES, "put"]
     lines = ["| video | frames | faces | people | " + " | ".join(columns)
-             + " | floor: decode | detect | embed | floor | total / floor |",
-             "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in columns) + " | ---:" * 5 + " |"]
+             + " | floor: decode | detect | embed | hash | floor | total / floor |",
+             "| --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in columns) + " | ---:" * 6 + " |"]
     sums: dict[str, float] = defaultdict(float)
     for row in rows:
         floor = sum(row["floor"].values())
@@ -231,17 +252,19 @@ Result = tuple[str, str, float, list[tuple[str, list[dict], float]]]  # codec, i
 
 
 def report(args: argparse.Namespace, results: list[Result]) -> str:
-    lines = ["# Per-video cost, stage by stage, per codec (detector=mtcnn, each commit's default embedder and "
-             "faces per track)", "",
+    lines = ["# Per-video cost, stage by stage, per codec (what a worker does for a video with each commit's "
+             "defaults)", "",
              f"{machine()}; load average at the start {args.load_at_start}, at the end {load()} (a shared "
              f"machine, loaded by other sessions while this ran: compare the two commits, measured side by side, "
              f"codec by codec, rather than against other tables). Fastest of {args.repeats} runs per video, the two "
              f"sides taking turns every {CHUNK} videos, each in its own process and decoding as one worker alone "
              f"does (`executor.workers=1`: FFmpeg's threads for all cores, OpenCV's default before, `IK_THREADS` "
              f"now, which ONNX Runtime's sessions take too). Milliseconds in the tables. `read` includes seeking; "
-             f"`colours` the face histograms that link tracks; `put` writes the entry (JPEGs, npz) to the face "
-             f"cache. The floor decodes as many frames as were sampled from the start, runs one detector batch "
-             f"and one embedding per person.", "",
+             f"`colours` the face histograms that link tracks; `hash` the fingerprint's hashes of its frames (creatives; "
+             f"a commit without fingerprints has none); `put` writes the entry (JPEGs, npz) to the face cache. The "
+             f"floor decodes frames in a row from the start (as many as were sampled, or every frame where a "
+             f"fingerprint samples one every 0.1 s), runs one detector batch and one embedding per person, and "
+             f"hashes.", "",
              "| codec | frames per key frame | commit | mean total s | read s | floor s | total / floor | "
              "peak memory MiB |", "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
     details = []
