@@ -15,7 +15,7 @@ With `--old`, a checkout of another commit with its own .venv (`git worktree add
 measures the same videos in the same invocation, codec by codec, each side in its own process.
 
     python benchmarks/per_video_cost.py [--codecs h264,h264_1s,hevc,vp9,av1] [--old ../ik-old]
-        [--repeats 3] [--name per_video_cost.md] [--videos VIDEO...]
+        [--repeats 3] [--name per_video_cost.md] [--videos VIDEO...] [--set creatives.enabled=false ...]
 """
 from __future__ import annotations
 
@@ -101,9 +101,10 @@ def timed(function: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-def worker_settings(members_root: str) -> object:
-    """The per-video settings this process's commit gives its workers by default (conf/config.yaml),
-    as its pipeline builds them: the fingerprint's included where the commit makes one."""
+def worker_settings(members_root: str, overrides: list[str]) -> object:
+    """The per-video settings this process's commit gives its workers by default (conf/config.yaml,
+    with Hydra `overrides`), as its pipeline builds them: the fingerprint's included where the
+    commit makes one."""
     from dataclasses import fields
 
     from hydra import compose, initialize_config_module
@@ -116,7 +117,8 @@ def worker_settings(members_root: str) -> object:
 
     config.register_configs()
     with initialize_config_module(config_module="influencer_kit.conf", version_base="1.3"):
-        cfg = compose(config_name="config")
+        known = compose(config_name="config")  # an override of what a commit has not (creatives before them) is left out
+        cfg = compose(config_name="config", overrides=[o for o in overrides if o.split(".")[0] in known])
     creatives = OmegaConf.to_object(cfg.creatives) if "creatives" in cfg else None
     candidate = {
         "detector": OmegaConf.to_container(cfg.detector), "embedder": OmegaConf.to_container(cfg.embedder),
@@ -129,7 +131,7 @@ def worker_settings(members_root: str) -> object:
     return FaceSettings(**{f.name: candidate[f.name] for f in fields(FaceSettings) if f.name in candidate})
 
 
-def measure_videos(videos: list[Path], repeats: int) -> list[dict]:
+def measure_videos(videos: list[Path], repeats: int, overrides: list[str]) -> list[dict]:
     """Each video's stage times (the fastest of `repeats` runs), counts and floor, in seconds, of
     what a worker of this process's influencer_kit (whichever commit it is) does for a video:
     `execution.task.analyse_one` with the commit's default settings."""
@@ -140,7 +142,7 @@ def measure_videos(videos: list[Path], repeats: int) -> list[dict]:
     from influencer_kit.people.grouping import group_within_video
 
     with tempfile.TemporaryDirectory() as tmp:
-        settings = worker_settings(tmp)
+        settings = worker_settings(tmp, overrides)
         task._Models.load(settings)
         detector, embedder, rules = task._Models.detector, task._Models.embedder, settings.rules()
         fingerprints = getattr(settings, "fingerprint", None)
@@ -203,11 +205,13 @@ def measure_videos(videos: list[Path], repeats: int) -> list[dict]:
 # ---------------------------------------------------------------- both sides, the report
 
 
-def side(python: Path, root: Path, videos: list[Path], repeats: int) -> tuple[list[dict], float]:
+def side(python: Path, root: Path, videos: list[Path], repeats: int, overrides: list[str]
+         ) -> tuple[list[dict], float]:
     """`measure_videos` run by `python` (a checkout's .venv) in its own process; the rows and the
     process's peak memory (PSS, MiB)."""
     measured, rows = run_writing_json(
         lambda out: [str(python), str(Path(__file__).resolve()), "--child", out, "--repeats", str(repeats),
+                     *(f"--set={o}" for o in overrides),
                      "--videos", *map(str, videos)], f"measuring {root}")
     return rows, measured.peak_bytes / 2**20
 
@@ -253,7 +257,7 @@ Result = tuple[str, str, float, list[tuple[str, list[dict], float]]]  # codec, i
 
 def report(args: argparse.Namespace, results: list[Result]) -> str:
     lines = ["# Per-video cost, stage by stage, per codec (what a worker does for a video with each commit's "
-             "defaults)", "",
+             "defaults)", "", f"Overrides for both sides: {' '.join(args.set) or 'none'}.", "",
              f"{machine()}; load average at the start {args.load_at_start}, at the end {load()} (a shared "
              f"machine, loaded by other sessions while this ran: compare the two commits, measured side by side, "
              f"codec by codec, rather than against other tables). Fastest of {args.repeats} runs per video, the two "
@@ -282,13 +286,15 @@ def main() -> None:
     parser.add_argument("--codecs", default=",".join(CODECS))
     parser.add_argument("--old", type=Path, help="a checkout of another commit, with its own .venv")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--set", action="append", default=[], metavar="key=value",
+                        help="a Hydra override for both sides' settings (creatives.enabled=false: no fingerprint)")
     parser.add_argument("--clips", type=int, default=len(BASES), help="the first N clips (smallest first)")
     parser.add_argument("--name", default="per_video_cost.md")
     parser.add_argument("--videos", nargs="*", type=Path, help="these videos instead of the codec sets")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # measure --videos here, write JSON to this file
     args = parser.parse_args()
     if args.child:
-        Path(args.child).write_text(json.dumps(measure_videos(args.videos, args.repeats)))
+        Path(args.child).write_text(json.dumps(measure_videos(args.videos, args.repeats, args.set)))
         return
     args.load_at_start = load()
     os.environ["IK_THREADS"] = str(os.cpu_count() or 1)  # each side as one worker alone (executor.workers=1)
@@ -306,7 +312,7 @@ def main() -> None:
         peaks: dict[str, float] = defaultdict(float)
         for start in range(0, len(videos), CHUNK):  # the sides take turns, a few videos at a time
             for who, python, root in checkouts:
-                chunk_rows, peak = side(python, root, videos[start:start + CHUNK], args.repeats)
+                chunk_rows, peak = side(python, root, videos[start:start + CHUNK], args.repeats, args.set)
                 rows[who] += chunk_rows
                 peaks[who] = max(peaks[who], peak)
         sides = [(who, rows[who], peaks[who]) for who, _, _ in checkouts]
