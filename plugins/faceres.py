@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from influencer_kit.plugin import Component, ConfigError, Distance, EmbedderConfig, Face, hookimpl
-from influencer_kit_plugins._onnx_models import MODELS, session
+from influencer_kit_plugins._onnx_models import MODELS, relu6_as_clip, session
 
 MODEL = MODELS / "faceres.onnx"
 SIZE = 224  # the model's input: SIZE x SIZE x 3, BGR minus the ImageNet means
@@ -82,7 +82,7 @@ class FaceresEmbedder:
         self.config = config
 
     def fit(self) -> "FaceresEmbedder":
-        self.session_ = session(MODEL, self.config.threads, "embedder=faceres")
+        self.session_ = session(MODEL, self.config.threads, "embedder=faceres", rewrite=relu6_as_clip)
         self.input_ = self.session_.get_inputs()[0].name
         return self
 

@@ -94,3 +94,20 @@ def test_the_demo_with_faceres_finds_its_two_people(tmp_path):
                    cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "influencers: 2" in done.stdout
+
+
+def test_relu6_merged_into_one_clip_gives_the_files_own_numbers(mtcnn, embedder):
+    """The session runs the shipped graph with each Relu-Min-Max as one Clip; the file run as it is
+    gives the same embedding of a real face."""
+    import onnx
+
+    from influencer_kit_plugins._onnx_models import relu6_as_clip, session
+
+    rewritten = relu6_as_clip(onnx.load(str(faceres.MODEL)))
+    kinds = [node.op_type for node in rewritten.graph.node]
+    assert kinds.count("Clip") == 27 and "Min" not in kinds and "Max" not in kinds
+    image = grace_hopper()
+    face = mtcnn.detect([image])[0][0]
+    as_shipped = FaceresEmbedder(FaceresConfig())
+    as_shipped.session_, as_shipped.input_ = session(faceres.MODEL, 1, "test"), embedder.input_
+    np.testing.assert_allclose(embedder.embed(image, [face]), as_shipped.embed(image, [face]), atol=1e-5, rtol=0)
