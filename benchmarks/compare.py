@@ -160,7 +160,7 @@ DATA_WORDS = {
                    "../shared/real: clips cut into posts of 3-6 s, each varied one way: none, 9:16 crop, 360p, "
                    "mirrored, title card, subtitles; plus per set a re-post and a re-encoded re-post), clips the "
                    "defaults were not chosen on; the report rows of the set built with seed 0, then seed 1, ... "
-                   "until there are {n}, a video with the same bytes as an earlier row's left out "
+                   "until there are {n}, a video with the same bytes as a row of an earlier seed left out "
                    "(build_data.real_report_dataset)",
 }
 
