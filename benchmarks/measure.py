@@ -76,12 +76,15 @@ def command_of(pid: int) -> str:
     return " ".join(w.decode(errors="replace") for w in words if w)[:80]
 
 
-def run_measured(command: list[str], env: dict[str, str] | None = None, timeout_s: float = 3600) -> Measured:
-    """Run `command`, its output captured into a temporary file, and measure it."""
+def run_measured(command: list[str], env: dict[str, str] | None = None, timeout_s: float = 3600,
+                 cwd: Path | None = None) -> Measured:
+    """Run `command` (in folder `cwd`, default this one's), its output captured into a temporary
+    file, and measure it."""
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"bench-{os.getpid()}-{time.monotonic_ns()}.log"
     with open(log, "w+") as out:
         start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                                 cwd=cwd)
         peak = 0
         cpu: dict[int, float] = {}
         each: dict[int, tuple[str, int]] = {}
@@ -102,12 +105,13 @@ def run_measured(command: list[str], env: dict[str, str] | None = None, timeout_
     return Measured(wall, peak, sum(cpu.values()), child.returncode, text, each)
 
 
-def run_writing_json(command: Callable[[str], list[str]], what: str) -> tuple[Measured, Any]:
-    """Run `command(OUT)` measured, OUT a file it writes its result to as JSON; the measurement and
-    that result. A failed run stops the benchmark, naming `what` and showing the end of its output."""
+def run_writing_json(command: Callable[[str], list[str]], what: str, cwd: Path | None = None) -> tuple[Measured, Any]:
+    """Run `command(OUT)` measured (in folder `cwd`), OUT a file it writes its result to as JSON; the
+    measurement and that result. A failed run stops the benchmark, naming `what` and showing the end
+    of its output."""
     with tempfile.TemporaryDirectory(prefix="ik-bench-") as tmp:
         out = Path(tmp) / "result.json"
-        measured = run_measured(command(str(out)), env={"TMPDIR": tmp})
+        measured = run_measured(command(str(out)), env={"TMPDIR": tmp}, cwd=cwd)
         if measured.returncode != 0:
             raise SystemExit(f"{what} failed ({measured.returncode}):\n{measured.output[-4000:]}")
         return measured, json.loads(out.read_text())
@@ -127,13 +131,28 @@ def load() -> str:
     return " / ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def commit() -> str:
-    """The checkout's commit, and whether it has uncommitted changes: what a timing measured."""
+def commit(checkout: Path | None = None) -> str:
+    """A checkout's commit (this one's by default), and whether it has uncommitted changes: what a
+    timing measured."""
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent, capture_output=True,
+        return subprocess.run(["git", *args], cwd=checkout or Path(__file__).resolve().parent, capture_output=True,
                               text=True).stdout.strip()
 
     return git("rev-parse", "--short", "HEAD") + (" with uncommitted changes" if git("status", "--porcelain") else "")
+
+
+def other_checkout(folder: Path) -> tuple[str, Path, Path]:
+    """A checkout of another commit with its own .venv (`--old`: `git worktree add ../ik-old 7eec3b3`,
+    `cp -a .venv ../ik-old/.venv`, `../ik-old/.venv/bin/python -m pip install --no-deps -e ../ik-old`):
+    its commit, its Python, which runs this checkout's benchmark scripts with that commit's
+    influencer_kit, and its folder, to run them in (a worker process started with `-c`, as
+    multiprocessing's forkserver is, imports from the current folder first: run in this checkout,
+    it would import this commit's influencer_kit)."""
+    root = folder.resolve()
+    python = root / ".venv" / "bin" / "python"
+    if not python.is_file():
+        raise SystemExit(f"{root} has no .venv/bin/python: give it its own .venv with influencer_kit installed from it")
+    return commit(root), python, root
 
 
 def write_report(report: str, name: str) -> None:

@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from measure import commit, load, machine, run_writing_json, write_report
+from measure import commit, load, machine, other_checkout, run_writing_json, write_report
 from streaming import BASES, REAL, SECONDS, build_videos, ffmpeg
 from streaming import DATA as STREAMING
 
@@ -304,10 +304,8 @@ def main() -> None:
         (codec, CODECS[codec][0], codec_videos(codec, args.clips)) for codec in args.codecs.split(",")]
     checkouts = [(f"this checkout ({commit()})", Path(sys.executable), ROOT)]
     if args.old:
-        old = args.old.resolve()
-        version = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=old, capture_output=True,
-                                 text=True).stdout.strip()
-        checkouts.insert(0, (f"{version} (before)", old / ".venv" / "bin" / "python", old))
+        version, python, root = other_checkout(args.old)
+        checkouts.insert(0, (f"{version} (before)", python, root))
     results = []
     for codec, words, videos in sets:
         rows: dict[str, list[dict]] = defaultdict(list)
