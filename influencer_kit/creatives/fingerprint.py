@@ -71,16 +71,17 @@ def sample_times(duration_s: float, settings: FingerprintSettings) -> np.ndarray
 
 def fingerprint(reader: VideoReader, settings: FingerprintSettings, keep: list[int] = ()) -> Fingerprint:
     """The fingerprint of the video open in `reader`. The frames it samples are read as decoded
-    (luma only), and the frames `keep` that decoding passes are kept for the reader's next read
-    (the faces' frames: one decoding of the video serves both)."""
+    (luma only) and hashed one by one, and the frames `keep` that decoding passes are kept for the
+    reader's next read (the faces' frames: one decoding of the video serves both)."""
     fps = reader.fps if reader.fps > 0 else 25.0
     times = sample_times(reader.duration or reader.frame_count / fps, settings)
     wanted = sorted({min(reader.frame_count - 1, int(round(t * fps))) for t in times})
-    frames = reader.read(wanted, later=keep, grey=True)
-    if not frames:
+    hashed = sorted(((index, frame_hashes(luma)) for index, luma in reader.each(wanted, later=keep, grey=True)),
+                    key=lambda pair: pair[0])
+    if not hashed:
         return Fingerprint(np.zeros(0, np.float32), np.zeros((0, 2), np.uint64))
-    return Fingerprint(np.array([index / fps for index, _ in frames], np.float32),
-                       np.stack([frame_hashes(luma) for _, luma in frames]))
+    return Fingerprint(np.array([index / fps for index, _ in hashed], np.float32),
+                       np.stack([hashes for _, hashes in hashed]))
 
 
 def fingerprint_file(path: str, settings: FingerprintSettings) -> Fingerprint:

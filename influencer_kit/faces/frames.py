@@ -124,19 +124,22 @@ class VideoReader:
         most that many frames away (the earlier on a tie) that has served no other, numbered as
         that key frame; else by the wanted frame itself (the fallback: decoding from the key frame
         before it). Frames of `later` (a later read's) that decoding passes on the way, wanted now
-        or not, are kept, undecoded into images, and serve that read without decoding again. The
-        frames ahead of the decoder's position are read first, then those behind it."""
+        or not, are kept, undecoded into images, and serve that read without decoding again."""
+        return sorted(self.each(wanted, tolerance, later, grey), key=lambda pair: pair[0])
+
+    def each(self, wanted: list[int], tolerance: int = 0, later: list[int] = (),
+             grey: bool = False) -> Iterator[tuple[int, np.ndarray]]:
+        """`read`'s frames one at a time, as they are decoded, so that only one is held at once: the
+        frames ahead of the decoder's position first, in time order, then those behind it."""
         self._later = {self._ordinal(number) for number in later}
         ahead = sorted(number for number in wanted if self._ordinal(number) > self._last)
-        out = []
         for number in ahead + sorted(number for number in wanted if number not in ahead):
             key = None if self._ordinal(number) in self._kept else self._key_near(number, tolerance)
             ordinal = self._ordinal(number) if key is None else key
             frame = self._frame(ordinal, grey)
             if frame is not None:
                 self._served.add(ordinal)
-                out.append((number if key is None else self._number(key), frame))
-        return sorted(out, key=lambda pair: pair[0])
+                yield number if key is None else self._number(key), frame
 
     def _number(self, ordinal: int) -> int:
         return round(float((self.stamps[ordinal] - self.stamps[0]) * self.stream.time_base) * self.fps)
