@@ -20,6 +20,7 @@ measures the same videos in the same invocation, codec by codec, each side in it
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -84,6 +85,7 @@ class Timers:
         self.spent: dict[str, float] = defaultdict(float)
 
     def wrap(self, owner: object, name: str, label: str) -> None:
+        """Time `owner.name` under `label`; a generator function by each item it makes."""
         original = getattr(owner, name)
 
         def timed(*args, **kwargs):
@@ -93,7 +95,19 @@ class Timers:
             finally:
                 self.spent[label] += time.perf_counter() - start
 
-        setattr(owner, name, timed)
+        def timed_items(*args, **kwargs):
+            items = original(*args, **kwargs)
+            while True:
+                start = time.perf_counter()
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+                finally:
+                    self.spent[label] += time.perf_counter() - start
+                yield item
+
+        setattr(owner, name, timed_items if inspect.isgeneratorfunction(original) else timed)
 
 
 def timed(function: Callable[[], object]) -> tuple[float, object]:
@@ -147,7 +161,8 @@ def measure_videos(videos: list[Path], repeats: int, overrides: list[str]) -> li
         task._Models.load(settings)
         detector, embedder, rules = task._Models.detector, task._Models.embedder, settings.rules()
         fingerprints = getattr(settings, "fingerprint", None)
-        targets = [(analyse, "sample_plan"), (VideoReader, "read"), (analyse, "detect"), (analyse, "sightings"),
+        reading = "each" if hasattr(VideoReader, "each") else "read"  # `read` goes through `each` where it has one
+        targets = [(analyse, "sample_plan"), (VideoReader, reading), (analyse, "detect"), (analyse, "sightings"),
                    (analyse, "people_only"), (analyse, "embed_faces"), (analyse, "encode_jpeg")]
         if fingerprints is not None:
             from influencer_kit.creatives import fingerprint

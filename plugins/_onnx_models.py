@@ -25,6 +25,7 @@ def session(path: Path, threads: int, component: str,
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only
+    options.enable_cpu_mem_arena = False  # see `_mtcnn_onnx.Network`
     try:
         model = str(path) if rewrite is None else rewrite(onnx.load(str(path))).SerializeToString()
         return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])

@@ -301,26 +301,37 @@ def test_a_phone_video_read_from_its_key_frames_comes_out_upright(tmp_path):
 
 
 class CountingReader(VideoReader):
-    """A reader that counts the frames it decodes going forward."""
+    """A reader that notes each frame it decodes, going forward and key frames alone."""
 
-    decoded = 0
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.decoded: list[int] = []
 
     def _decoded_from(self, key: int):
-        for pair in super()._decoded_from(key):
-            self.decoded += 1
-            yield pair
+        for ordinal, frame in super()._decoded_from(key):
+            self.decoded.append(ordinal)
+            yield ordinal, frame
+
+    def _key_alone(self, key: int, grey: bool):
+        self.decoded.append(key)
+        return super()._key_alone(key, grey)
 
 
-def test_the_fingerprints_pass_keeps_the_faces_frames_so_the_video_is_decoded_once(tmp_path):
-    path = keyed(tmp_path / "one_key.mp4", 0)
+@pytest.mark.parametrize("key_seconds", [(0,), (0, 2, 4, 6)], ids=["one_key_frame", "a_key_frame_every_2s"])
+def test_the_fingerprints_pass_keeps_the_faces_frames_so_the_video_is_decoded_once(tmp_path, key_seconds):
+    """No frame decoded twice (a key frame followed by wanted frames of its group is not decoded
+    alone first), and the faces' frames kept from the fingerprint's pass."""
+    path = keyed(tmp_path / "keys.mp4", *key_seconds)
     settings = FingerprintSettings()
     with CountingReader(str(path)) as reader:
         plan, tolerance = sample_plan(reader, 8)
         found = fingerprint(reader, settings, keep=plan)
-        passed = reader.decoded
+        passed = list(reader.decoded)
         read = sorted(reader.read(plan[::2], tolerance, plan[1::2]) + reader.read(plan[1::2], tolerance),
                       key=lambda pair: pair[0])
-        assert reader.decoded == passed <= 200  # the faces' frames cost no decoding of their own
+        assert reader.decoded == passed  # the faces' frames cost no decoding of their own
+    assert len(set(passed)) == len(passed)
+    assert {round(float(t) * 25) for t in found.times} <= set(passed)
     # every planned frame itself (no key frame stands in), as RGB
     assert [index for index, _ in read] == [12, 37, 62, 87, 112, 137, 162, 187]
     assert [stamp_of(frame) for _, frame in read] == [12, 37, 62, 87, 112, 137, 162, 187]

@@ -133,10 +133,12 @@ class VideoReader:
         frames ahead of the decoder's position first, in time order, then those behind it."""
         self._later = {self._ordinal(number) for number in later}
         ahead = sorted(number for number in wanted if self._ordinal(number) > self._last)
-        for number in ahead + sorted(number for number in wanted if number not in ahead):
+        order = ahead + sorted(number for number in wanted if number not in ahead)
+        for number, following in zip(order, [*order[1:], None]):
             key = None if self._ordinal(number) in self._kept else self._key_near(number, tolerance)
             ordinal = self._ordinal(number) if key is None else key
-            frame = self._frame(ordinal, grey)
+            alone = following is None or not self._same_group(ordinal, self._ordinal(following))
+            frame = self._frame(ordinal, grey, alone)
             if frame is not None:
                 self._served.add(ordinal)
                 yield number if key is None else self._number(key), frame
@@ -156,18 +158,24 @@ class VideoReader:
                 if abs(self._number(k) - number) <= tolerance and k not in self._served]
         return min(near, key=lambda k: (abs(self._number(k) - number), k), default=None)
 
-    def _frame(self, ordinal: int, grey: bool = False) -> np.ndarray | None:
-        """The frame of `ordinal`, upright RGB (or luma); None when it cannot be decoded."""
+    def _same_group(self, ordinal: int, other: int) -> bool:
+        """Whether frame `other` comes after `ordinal` with no key frame after `ordinal` up to it."""
+        return ordinal < other and bisect.bisect_right(self.key_ordinals, ordinal) == bisect.bisect_right(
+            self.key_ordinals, other)
+
+    def _frame(self, ordinal: int, grey: bool = False, alone: bool = True) -> np.ndarray | None:
+        """The frame of `ordinal`, upright RGB (or luma); None when it cannot be decoded. A key frame
+        is decoded on its own (`alone`) unless the next frame wanted follows it in its group."""
         if ordinal in self._kept:
             return self._upright(self._kept.pop(ordinal), grey)
         at = bisect.bisect_right(self.key_ordinals, ordinal) - 1
         key = self.key_ordinals[at] if at >= 0 else 0
         try:
             if self._decoding is None or ordinal <= self._last or key > self._last:
-                if key == ordinal:
-                    alone = self._key_alone(key, grey)
-                    if alone is not None:
-                        return alone
+                if key == ordinal and alone:
+                    single = self._key_alone(key, grey)
+                    if single is not None:
+                        return single
                 self._decoding, self._last = self._decoded_from(key), -1
             for self._last, frame in self._decoding:
                 if self._last in self._later:
