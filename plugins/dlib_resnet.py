@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from influencer_kit.plugin import Component, ConfigError, Distance, EmbedderConfig, Face, hookimpl
-from influencer_kit_plugins._onnx_models import MODELS, session
+from influencer_kit_plugins._onnx_models import MODELS, in_batches, session
 
 RUNTIMES = ("onnxruntime", "dlib")
 MODEL = MODELS / "dlib_resnet_v1.onnx"
@@ -104,11 +104,14 @@ class DlibEmbedder:
         """The network's descriptor of each chip, all in one run (jittered copies averaged, as
         compute_face_descriptor does; 0 and 1 jitters both embed the chip itself)."""
         jitters = self.config.num_jitters
+
+        def run(part: np.ndarray) -> np.ndarray:
+            return self.session_.run(None, {"chips": part})[0]
+
         if jitters <= 1:
-            return self.session_.run(None, {"chips": np.stack(chips)})[0]
+            return in_batches(run, np.stack(chips))
         jittered = np.stack([image for chip in chips for image in self.dlib_.jitter_image(chip, jitters)])
-        vectors = self.session_.run(None, {"chips": jittered})[0]
-        return vectors.reshape(len(chips), jitters, -1).mean(axis=1)
+        return in_batches(run, jittered).reshape(len(chips), jitters, -1).mean(axis=1)
 
 
 def onnx_session(threads: int):

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from influencer_kit.plugin import Component, ConfigError, Distance, EmbedderConfig, Face, hookimpl
-from influencer_kit_plugins._onnx_models import MODELS, relu6_as_clip, session
+from influencer_kit_plugins._onnx_models import MODELS, in_batches, relu6_as_clip, session
 
 MODEL = MODELS / "faceres.onnx"
 SIZE = 224  # the model's input: SIZE x SIZE x 3, BGR minus the ImageNet means
@@ -96,7 +96,7 @@ class FaceresEmbedder:
         if not crops:
             return [np.zeros((0, 1024), dtype=np.float32) for _ in items]
         batch = np.stack(crops)[..., ::-1].astype(np.float32) - BGR_MEANS  # RGB to BGR
-        vectors = self.session_.run(None, {self.input_: batch})[0]
+        vectors = in_batches(lambda part: self.session_.run(None, {self.input_: part})[0], batch)
         return np.split(vectors, np.cumsum([len(faces) for _, faces in items])[:-1])
 
 
