@@ -161,7 +161,8 @@ class Network:
         # a shared machine, spinning ones took CPU from the other worker (28 CPU-s against 19 for 61 videos)
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.enable_cpu_mem_arena = False  # the arena keeps its largest run's memory for good: without it
-        # a worker peaked 200-230 MiB lower over 12 videos at 720p, as fast (0.33-0.36 s a video either way)
+        # (here and in `_onnx_models.session`), one process analysing the 12 per_video_cost videos twice (one
+        # thread, faces only) peaked 200-230 MiB lower, as fast (0.33-0.36 s a video either way)
         options.log_severity_level = 3  # errors only
         self.session = onnxruntime.InferenceSession(model.SerializeToString(), options,
                                                     providers=["CPUExecutionProvider"])

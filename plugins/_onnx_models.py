@@ -10,9 +10,9 @@ import numpy as np
 from influencer_kit.plugin import MissingWeightsError
 
 MODELS = Path(__file__).parent / "models"
-BATCH = 4  # faces per run at most. Measured with faceres and dlib together: on one thread (a worker's
-# share on 2 cores) a face costs the same in any batch; on two, batches of 4 cost 10-30% less a face than
-# one by one; a run's peak memory grew by 15, 21, 53 and 97 MiB for batches of 1, 2, 4 and 8
+BATCH = 4  # faces per run at most: a face costs less in batches of 4 than alone (faceres 9.8 against
+# 14.7 ms on one thread, 4.8 against 9.0 on two), no less in batches of 8, and a run of 8 adds 78-110 MiB
+# of activations against 39-81 for 4 (benchmarks/results/embedding_runs.md)
 
 
 def in_batches(run: Callable[[np.ndarray], np.ndarray], images: np.ndarray) -> np.ndarray:
