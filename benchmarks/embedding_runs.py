@@ -44,10 +44,8 @@ def one_setting(model: str, batch: int, threads: int, arena: bool, repeats: int)
 
     image = grace_hopper()
     face = build_default(manager.get_component("detector", "mtcnn")).fit().detect([image])[0][0]
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    options = _onnx_models.session_options(threads)  # the plugins' own, but for the arena
     options.enable_cpu_mem_arena = arena
-    options.log_severity_level = 3
     if model == "dlib":
         embedder = dlib_resnet.DlibEmbedder(dlib_resnet.DlibConfig()).fit()
         chip = embedder._chips(image, [face])[0]

@@ -20,6 +20,7 @@ import onnxruntime
 from onnx import ModelProto, NodeProto, TensorProto, helper, numpy_helper
 
 from influencer_kit.plugin import Face, worker_threads
+from influencer_kit_plugins._onnx_models import session_options
 
 MIN_FACE_SIZE = 20  # the package's defaults (MTCNN.detect_faces)
 MIN_SIZE = 12
@@ -154,16 +155,8 @@ class Network:
     by the executor from its worker count; one where none is set)."""
 
     def __init__(self, model: ModelProto) -> None:
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = worker_threads()
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads sleep: on
-        # a shared machine, spinning ones took CPU from the other worker (28 CPU-s against 19 for 61 videos)
+        options = session_options(worker_threads())
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.enable_cpu_mem_arena = False  # the arena keeps its largest run's memory for good: without it
-        # (here and in `_onnx_models.session`), one process analysing the 12 per_video_cost videos twice (one
-        # thread, faces only) peaked 200-230 MiB lower, as fast (0.33-0.36 s a video either way)
-        options.log_severity_level = 3  # errors only
         self.session = onnxruntime.InferenceSession(model.SerializeToString(), options,
                                                     providers=["CPUExecutionProvider"])
 

@@ -10,14 +10,31 @@ import numpy as np
 from influencer_kit.plugin import MissingWeightsError
 
 MODELS = Path(__file__).parent / "models"
-BATCH = 4  # faces per run at most: a face costs less in batches of 4 than alone (faceres 9.8 against
-# 14.7 ms on one thread, 4.8 against 9.0 on two), no less in batches of 8, and a run of 8 adds 78-110 MiB
-# of activations against 39-81 for 4 (benchmarks/results/embedding_runs.md)
+BATCH = 4  # faces per run at most. faceres, a face (benchmarks/results/embedding_runs.md): on one thread
+# 8.9 ms in a batch of 4 against 9.5 alone, on two 4.8 against 7.7; batches of 8 are no faster (12.1, 6.3)
+# and a run of 8 adds 78 MiB of activations against 39-54 for 4
 
 
 def in_batches(run: Callable[[np.ndarray], np.ndarray], images: np.ndarray) -> np.ndarray:
     """`run` on `images` (at least one) BATCH at a time, the outputs joined."""
     return np.concatenate([run(images[start:start + BATCH]) for start in range(0, len(images), BATCH)])
+
+
+def session_options(threads: int) -> Any:
+    """ONNX Runtime's options for every model a worker runs: `threads` intra-op threads that sleep
+    when idle (on a shared machine spinning ones took CPU from the other worker: 28 CPU-s against 19
+    for 61 videos), no memory arena (it keeps its largest run's memory for good: without it, one
+    process analysing the 12 per_video_cost videos twice, one thread, faces only, peaked 200-230 MiB
+    lower, as fast), errors only in the log."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.enable_cpu_mem_arena = False
+    options.log_severity_level = 3
+    return options
 
 
 def session(path: Path, threads: int, component: str,
@@ -29,14 +46,9 @@ def session(path: Path, threads: int, component: str,
     import onnx
     import onnxruntime
 
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # errors only
-    options.enable_cpu_mem_arena = False  # see `_mtcnn_onnx.Network`
     try:
         model = str(path) if rewrite is None else rewrite(onnx.load(str(path))).SerializeToString()
-        return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        return onnxruntime.InferenceSession(model, session_options(threads), providers=["CPUExecutionProvider"])
     except Exception as err:  # ONNX Runtime raises its own classes for a missing or corrupt file
         raise MissingWeightsError(f"{component}: cannot load {path} ({type(err).__name__}); {remedy}") from err
 
